@@ -1,0 +1,75 @@
+// pyconc::threading::Condition — Python's threading.Condition.
+//
+// Works over a Lock or an RLock (by default its own RLock), shares that lock, and is
+// itself Lockable. wait() releases the lock completely (restoring an RLock's full
+// recursion depth afterwards), sleeps in the parking lot and re-acquires. Waiters wake in
+// FIFO order and never spuriously. wait/notify without holding the lock throw RuntimeError.
+//
+//   pyconc::threading::Condition cv;
+//   std::unique_lock hold(cv);
+//   cv.wait_for([&] { return !items.empty(); });    // with cv: cv.wait_for(lambda: items)
+//   // elsewhere: { std::scoped_lock g(cv); items.push_back(x); cv.notify(); }
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "pyconc/threading/lock.hpp"
+#include "pyconc/threading/rlock.hpp"
+
+namespace pyconc::threading {
+
+class Condition {
+ public:
+  Condition();  // over a new RLock, like Python's default
+  explicit Condition(Lock& lock) : lock_(&lock) {}
+  explicit Condition(RLock& lock) : rlock_(&lock) {}
+  Condition(const Condition&) = delete;
+  Condition& operator=(const Condition&) = delete;
+
+  bool acquire(bool blocking = true, Timeout timeout = forever) {
+    return lock_ ? lock_->acquire(blocking, timeout) : rlock_->acquire(blocking, timeout);
+  }
+  void release() { lock_ ? lock_->release() : rlock_->release(); }
+  void lock() { acquire(); }
+  bool try_lock() { return acquire(false); }
+  void unlock() { release(); }
+
+  // True if notified, false on timeout. A zero or negative timeout returns false at once
+  // (after releasing and re-acquiring the lock, as Python does).
+  bool wait(Timeout timeout = forever);
+
+  // Waits until predicate() is truthy or the total timeout passes; returns its last value.
+  template <class Predicate>
+  auto wait_for(Predicate predicate, Timeout timeout = forever) -> decltype(predicate()) {
+    const Deadline deadline = timeout.deadline();
+    auto result = predicate();
+    while (!result) {
+      if (deadline.is_never()) {
+        wait(forever);
+      } else {
+        const auto left = deadline.remaining();
+        if (left <= std::chrono::nanoseconds::zero()) break;
+        wait(left);
+      }
+      result = predicate();
+    }
+    return result;
+  }
+
+  void notify(std::size_t n = 1);
+  void notify_all();
+
+ private:
+  bool is_owned() const;
+  std::uint64_t release_save();
+  void acquire_restore(std::uint64_t saved);
+
+  std::unique_ptr<RLock> own_rlock_;
+  Lock* lock_ = nullptr;
+  RLock* rlock_ = nullptr;
+  std::size_t waiters_ = 0;  // guarded by the lock: waiters are counted before they release it
+};
+
+}  // namespace pyconc::threading

@@ -1,0 +1,57 @@
+#include "pyconc/detail/type_name.hpp"
+
+#include <cxxabi.h>
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <exception>
+#include <memory>
+
+#include "pyconc/errors.hpp"
+
+namespace pyconc::detail {
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                             std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(mangled);
+}
+
+namespace {
+// "ns::worker(std::string)" -> "worker"; "ns::Outer::Fn" -> "Fn".
+std::string last_component(std::string name) {
+  if (auto paren = name.find('('); paren != std::string::npos) name.resize(paren);
+  if (auto angle = name.find('<'); angle != std::string::npos && angle > 0) name.resize(angle);
+  if (auto colon = name.rfind("::"); colon != std::string::npos) name.erase(0, colon + 2);
+  return name;
+}
+}  // namespace
+
+std::string function_symbol_name(const void* address) {
+  Dl_info info{};
+  if (dladdr(address, &info) == 0 || info.dli_sname == nullptr || info.dli_saddr != address)
+    return {};
+  return last_component(demangle(info.dli_sname));
+}
+
+std::string short_type_name(const std::type_info& type) {
+  const std::string name = demangle(type.name());
+  if (name.find("{lambda") != std::string::npos) return "<lambda>";
+  return last_component(name);
+}
+
+std::string current_exception_type_name() {
+  try {
+    throw;
+  } catch (const pyconc::Error& e) {
+    return e.type_name();
+  } catch (const std::exception& e) {
+    return demangle(typeid(e).name());
+  } catch (...) {
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    return type ? demangle(type->name()) : "unknown exception";
+  }
+}
+
+}  // namespace pyconc::detail

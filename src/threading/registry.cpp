@@ -1,0 +1,149 @@
+#include "registry.hpp"
+
+#include <pthread.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#include "pyconc/detail/parking_lot.hpp"
+#include "pyconc/threading/excepthook.hpp"
+
+namespace pyconc::threading::detail {
+
+Registry& Registry::instance() {
+  static Registry* registry = new Registry;  // leaked on purpose: see the header
+  return *registry;
+}
+
+Registry::Registry() {
+  pthread_atfork(&Registry::before_fork, &Registry::after_fork_in_parent,
+                 &Registry::after_fork_in_child);
+}
+
+void Registry::add(std::shared_ptr<ThreadState> state) {
+  std::scoped_lock hold(lock_);
+  active_.push_back(std::move(state));
+}
+
+void Registry::remove(ThreadState* state) {
+  std::unique_ptr<Thread> orphan;  // destroyed outside the lock
+  std::shared_ptr<ThreadState> keep;
+  std::scoped_lock hold(lock_);
+  for (auto it = active_.begin(); it != active_.end(); ++it) {
+    if (it->get() == state) {
+      keep = std::move(*it);
+      active_.erase(it);
+      break;
+    }
+  }
+  orphan = std::move(state->orphan_handle);
+}
+
+std::vector<Thread*> Registry::live_threads() {
+  std::vector<std::shared_ptr<ThreadState>> copy;
+  {
+    std::scoped_lock hold(lock_);
+    copy = active_;
+  }
+  std::vector<Thread*> threads;
+  threads.reserve(copy.size());
+  for (auto& state : copy) threads.push_back(&state->handle());
+  return threads;
+}
+
+std::size_t Registry::size() {
+  std::scoped_lock hold(lock_);
+  return active_.size();
+}
+
+std::shared_ptr<ThreadState> Registry::main() {
+  std::scoped_lock hold(lock_);
+  return main_;
+}
+
+void Registry::set_main(std::shared_ptr<ThreadState> state) {
+  std::scoped_lock hold(lock_);
+  main_ = std::move(state);
+}
+
+void Registry::add_atexit(std::function<void()> fn) {
+  std::scoped_lock hold(lock_);
+  if (shutting_down_) throw RuntimeError("can't register atexit after shutdown");
+  atexit_hooks_.push_back(std::move(fn));
+}
+
+void Registry::arm_shutdown() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::atexit(&Registry::shutdown); });
+}
+
+// Python's threading._shutdown: the main thread counts as finished, the shutdown hooks run
+// (newest first), then every non-daemon thread is waited for, including ones started
+// while we wait.
+void Registry::shutdown() {
+  Registry& r = instance();
+  std::vector<std::function<void()>> hooks;
+  std::shared_ptr<ThreadState> main;
+  {
+    std::scoped_lock hold(r.lock_);
+    r.shutting_down_ = true;
+    hooks.swap(r.atexit_hooks_);
+    main = r.main_;
+  }
+  if (main && main.get() == current_state()) {
+    main->phase.store(ThreadState::stopped);
+    main->finished.set();
+  }
+  for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
+    try {
+      (*it)();
+    } catch (...) {
+      excepthook({pyconc::detail::current_exception_type_name(), std::current_exception(), nullptr});
+    }
+  }
+  for (;;) {
+    std::vector<std::shared_ptr<ThreadState>> waiting;
+    {
+      std::scoped_lock hold(r.lock_);
+      for (auto& s : r.active_)
+        if (!s->daemon.load() && s.get() != current_state() && s != main) waiting.push_back(s);
+    }
+    if (waiting.empty()) break;
+    for (auto& s : waiting) {
+      s->finished.wait();
+      s->join_os_thread();
+    }
+  }
+}
+
+void Registry::before_fork() { instance().lock_.lock(); }
+
+void Registry::after_fork_in_parent() { instance().lock_.unlock(); }
+
+// Only the forking thread survives in the child: every other thread is stopped, and the
+// forking thread becomes the main thread (Python's threading._after_fork).
+void Registry::after_fork_in_child() {
+  pyconc::detail::parking_lot::after_fork_in_child();
+  Registry& r = instance();
+  r.lock_.~Lock();
+  new (&r.lock_) Lock();
+  ThreadState* me = current_state();
+  std::shared_ptr<ThreadState> survivor;
+  for (auto& s : r.active_) {
+    if (s.get() == me) {
+      survivor = s;
+      continue;
+    }
+    s->phase.store(ThreadState::stopped);
+    s->finished.set();
+    if (s->os_thread.joinable()) s->os_thread.detach();  // it does not exist here
+  }
+  r.active_.clear();
+  if (survivor) {
+    r.active_.push_back(survivor);
+    r.main_ = survivor;
+  }
+}
+
+}  // namespace pyconc::threading::detail

@@ -1,0 +1,162 @@
+// Process-exit and fork behaviour needs a fresh process: the threading tests run this
+// program with a scenario name and check what it prints and how it exits.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "pyconc/threading.hpp"
+
+using namespace std::chrono_literals;
+namespace threading = pyconc::threading;
+
+namespace {
+
+void say(const char* line) {
+  std::printf("%s\n", line);
+  std::fflush(stdout);
+}
+
+// EXIT-01 / EXIT-04: non-daemon threads, one started during shutdown, finish before exit.
+int non_daemon_joined() {
+  static threading::Event started;
+  auto* t = new threading::Thread([] {
+    started.set();
+    std::this_thread::sleep_for(300ms);
+    say("worker finished");
+    threading::Thread late([] {
+      std::this_thread::sleep_for(100ms);
+      say("late worker finished");
+    });
+    late.start();
+  });
+  t->start();
+  started.wait();
+  say("main returns");
+  return 0;
+}
+
+// EXIT-02: a thread waiting for the main thread is released when main ends.
+int main_join_released() {
+  static threading::Event waiting;
+  auto* t = new threading::Thread([] {
+    waiting.set();
+    threading::main_thread().join();
+    say("main thread joined");
+  });
+  t->start();
+  waiting.wait();
+  say("main returns");
+  return 0;
+}
+
+// EXIT-03: daemon threads are abandoned quietly.
+int daemon_abandoned() {
+  auto* t = new threading::Thread({.daemon = true}, [] {
+    for (;;) std::this_thread::sleep_for(10ms);
+  });
+  t->start();
+  say("main returns");
+  return 0;
+}
+
+// EXIT-05: shutdown hooks run before non-daemon threads are joined, newest first, once.
+int atexit_hooks() {
+  static threading::Event release;
+  auto* t = new threading::Thread([] {
+    release.wait();
+    say("worker released by hook");
+  });
+  t->start();
+  threading::register_atexit([] { say("hook 1"); });
+  threading::register_atexit([] {
+    say("hook 2");
+    release.set();
+  });
+  say("main returns");
+  return 0;
+}
+
+// EXIT-05: registering once shutdown has begun throws RuntimeError.
+int atexit_after_shutdown() {
+  threading::register_atexit([] {
+    try {
+      threading::register_atexit([] {});
+      say("registered (wrong)");
+    } catch (const pyconc::RuntimeError&) {
+      say("RuntimeError during shutdown");
+    }
+  });
+  threading::Thread t([] {});
+  t.start();
+  t.join();
+  return 0;
+}
+
+// EXIT-06: the main thread's local values are readable from static destructors.
+struct ReadsLocalAtExit {
+  threading::local<std::string>* value = nullptr;
+  ~ReadsLocalAtExit() {
+    if (value) std::printf("local at exit: %s\n", value->get().c_str());
+  }
+};
+int locals_at_exit() {
+  static threading::local<std::string> value;
+  static ReadsLocalAtExit reader;
+  value.get() = "main's value";
+  reader.value = &value;
+  threading::Thread t([] {});
+  t.start();
+  t.join();
+  return 0;
+}
+
+// EXIT-07: after fork() from a non-main thread only the forking thread exists.
+int fork_from_thread() {
+  threading::Event stop;
+  threading::Thread bystander([&] { stop.wait(); });
+  bystander.start();
+  int child_status = -1;
+  threading::Thread forker([&] {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const bool ok = !bystander.is_alive() && threading::active_count() == 1 &&
+                      threading::main_thread().ident() == threading::current_thread().ident();
+      std::printf("child: bystander alive=%d active_count=%zu main_is_me=%d\n",
+                  bystander.is_alive(), threading::active_count(),
+                  threading::main_thread().ident() == threading::current_thread().ident());
+      std::fflush(stdout);
+      // The child can still use threads.
+      threading::Thread again([] { say("child: new thread ran"); });
+      again.start();
+      again.join();
+      _exit(ok ? 0 : 3);
+    }
+    waitpid(pid, &child_status, 0);
+  });
+  forker.start();
+  forker.join();
+  stop.set();
+  bystander.join();
+  std::printf("parent: child exit %d\n", WIFEXITED(child_status) ? WEXITSTATUS(child_status) : -1);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string scenario = argc > 1 ? argv[1] : "";
+  if (scenario == "non_daemon_joined") return non_daemon_joined();
+  if (scenario == "main_join_released") return main_join_released();
+  if (scenario == "daemon_abandoned") return daemon_abandoned();
+  if (scenario == "atexit_hooks") return atexit_hooks();
+  if (scenario == "atexit_after_shutdown") return atexit_after_shutdown();
+  if (scenario == "locals_at_exit") return locals_at_exit();
+  if (scenario == "fork_from_thread") return fork_from_thread();
+  std::fprintf(stderr, "unknown scenario '%s'\n", scenario.c_str());
+  return 2;
+}
