@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "support.hpp"
 
@@ -13,7 +14,11 @@ struct Outcome {
 };
 
 Outcome run_scenario(const std::string& name) {
-  const std::string command = std::string(PYCONC_EXIT_SCENARIOS) + " " + name + " 2>&1";
+  // ThreadSanitizer refuses to start threads in a child of a multi-threaded fork unless
+  // told otherwise; the fork scenario does exactly that on purpose.
+  const char* tsan = std::getenv("TSAN_OPTIONS");
+  const std::string env = "TSAN_OPTIONS='" + std::string(tsan ? tsan : "") + " die_after_fork=0' ";
+  const std::string command = env + std::string(PYCONC_EXIT_SCENARIOS) + " " + name + " 2>&1";
   std::FILE* pipe = popen(command.c_str(), "r");
   EXPECT_NE(pipe, nullptr);
   std::string output;
