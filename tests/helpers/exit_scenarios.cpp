@@ -24,7 +24,7 @@ void say(const char* line) {
 // EXIT-01 / EXIT-04: non-daemon threads, one started during shutdown, finish before exit.
 int non_daemon_joined() {
   static threading::Event started;
-  auto* t = new threading::Thread([] {
+  threading::Thread t([] {
     started.set();
     std::this_thread::sleep_for(300ms);
     say("worker finished");
@@ -34,7 +34,7 @@ int non_daemon_joined() {
     });
     late.start();
   });
-  t->start();
+  t.start();  // t is destroyed on return; the thread runs on, as in Python
   started.wait();
   say("main returns");
   return 0;
@@ -43,12 +43,12 @@ int non_daemon_joined() {
 // EXIT-02: a thread waiting for the main thread is released when main ends.
 int main_join_released() {
   static threading::Event waiting;
-  auto* t = new threading::Thread([] {
+  threading::Thread t([] {
     waiting.set();
     threading::main_thread().join();
     say("main thread joined");
   });
-  t->start();
+  t.start();  // t is destroyed on return; the thread runs on, as in Python
   waiting.wait();
   say("main returns");
   return 0;
@@ -56,10 +56,10 @@ int main_join_released() {
 
 // EXIT-03: daemon threads are abandoned quietly.
 int daemon_abandoned() {
-  auto* t = new threading::Thread({.daemon = true}, [] {
+  threading::Thread t({.daemon = true}, [] {
     for (;;) std::this_thread::sleep_for(10ms);
   });
-  t->start();
+  t.start();  // t is destroyed on return; the thread runs on, as in Python
   say("main returns");
   return 0;
 }
@@ -67,11 +67,11 @@ int daemon_abandoned() {
 // EXIT-05: shutdown hooks run before non-daemon threads are joined, newest first, once.
 int atexit_hooks() {
   static threading::Event release;
-  auto* t = new threading::Thread([] {
+  threading::Thread t([] {
     release.wait();
     say("worker released by hook");
   });
-  t->start();
+  t.start();  // t is destroyed on return; the thread runs on, as in Python
   threading::register_atexit([] { say("hook 1"); });
   threading::register_atexit([] {
     say("hook 2");
