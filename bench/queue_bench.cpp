@@ -3,7 +3,7 @@
 // std::condition_variable bounded queue, moodycamel::BlockingConcurrentQueue and
 // oneTBB's concurrent_bounded_queue, in one run; each is run 5 times, interleaved, and
 // the median throughput is compared.
-//   build/release/bench/queue_bench [items] [rounds]
+//   build/release/bench/queue_bench [items] [rounds] [name filter]
 #include <blockingconcurrentqueue.h>
 #include <tbb/concurrent_queue.h>
 
@@ -145,12 +145,16 @@ struct Contender {
 int main(int argc, char** argv) {
   const long items = argc > 1 ? std::atol(argv[1]) : 1'000'000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
+  const std::string only = argc > 3 ? argv[3] : "";  // run just the contenders matching this
   std::vector<Contender> contenders = {
       {"pyconc::queue::Queue<int>", run_once<PyconcQueue>, {}},
       {"textbook mutex+2 condvars", run_once<TextbookQueue>, {}},
       {"moodycamel BlockingConcurrentQueue", run_once<MoodycamelBounded>, {}},
       {"oneTBB concurrent_bounded_queue", run_once<TbbBounded>, {}},
   };
+  if (!only.empty())
+    std::erase_if(contenders, [&](const Contender& c) { return c.name.find(only) == std::string::npos; });
+  if (contenders.empty()) return 2;
   std::printf("MPMC %dP/%dC, capacity %zu, %ld items, median of %d interleaved rounds\n",
               kProducers, kConsumers, kCapacity, items, rounds);
   for (int r = 0; r < rounds; ++r)
