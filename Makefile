@@ -1,17 +1,22 @@
 # A thin layer over CMake presets. `make run` and `make test` install what is missing first.
+PRESETS := release debug tsan asan
 PRESETS_TEST := release tsan asan
 JOBS ?= 2
 
-.PHONY: deps build run test bench clean $(addprefix build-,release debug tsan asan) $(addprefix test-,release debug tsan asan)
+BUILD_TARGETS := $(addprefix build-,$(PRESETS))
+TEST_TARGETS := $(addprefix test-,$(PRESETS))
+
+.PHONY: deps build run test bench clean $(BUILD_TARGETS) $(TEST_TARGETS)
 
 deps:
 	@scripts/install-deps
 
-build-%: deps
+# Static pattern rules: GNU make applies no implicit rule to a .PHONY target.
+$(BUILD_TARGETS): build-%: deps
 	cmake --preset $* >/dev/null
 	cmake --build --preset $* -j $(JOBS)
 
-test-%: build-%
+$(TEST_TARGETS): test-%: build-%
 	ctest --preset $*
 
 build: build-release

@@ -72,11 +72,13 @@ int atexit_hooks() {
     say("worker released by hook");
   });
   t.start();  // t is destroyed on return; the thread runs on, as in Python
-  threading::register_atexit([] { say("hook 1"); });
+  // Hooks run newest first: "hook 2", then "hook 1", which releases the worker; the worker
+  // can only finish if hooks run before non-daemon threads are joined.
   threading::register_atexit([] {
-    say("hook 2");
+    say("hook 1");
     release.set();
   });
+  threading::register_atexit([] { say("hook 2"); });
   say("main returns");
   return 0;
 }

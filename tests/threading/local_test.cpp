@@ -93,7 +93,38 @@ TEST(Local, DestroyingTheLocalFreesEveryThreadsValue) {
   t.join();
 }
 
-// TLS-04 and TLS-06 are about Python's attribute dictionary and constructor signature
-// checks; in C++ the type system makes them compile-time properties (see docs/conformance.md).
+// covers TLS-04 (C++ analogue: constructor arguments the value type does not accept are
+// rejected at compile time instead of raising TypeError)
+TEST(Local, ConstructorArgumentsMustFitTheValueType) {
+  static_assert(std::is_constructible_v<local<Tracked>, int>);
+  static_assert(std::is_constructible_v<local<std::vector<int>>>);
+  static_assert(!std::is_constructible_v<local<std::vector<int>>, std::string>);
+  static_assert(!std::is_constructible_v<local<Tracked>, std::string>);
+  SUCCEED();
+}
+
+struct WithClassDefault {
+  static inline std::atomic<int> shared_default{0};  // Python: a class attribute
+  int own = 0;
+};
+
+// covers TLS-06 (C++ analogue: the per-thread storage cannot be replaced, since a local is
+// neither copyable nor assignable; class-level (static) members are shared by all threads)
+TEST(Local, StorageCannotBeReplacedAndClassMembersAreShared) {
+  static_assert(!std::is_copy_assignable_v<local<int>>);
+  static_assert(!std::is_move_assignable_v<local<int>>);
+  local<WithClassDefault> value;
+  value->own = 1;
+  WithClassDefault::shared_default = 7;
+  int seen_shared = 0, seen_own = -1;
+  Thread t([&] {
+    seen_shared = value->shared_default;
+    seen_own = value->own;
+  });
+  t.start();
+  t.join();
+  EXPECT_EQ(seen_shared, 7);
+  EXPECT_EQ(seen_own, 0);
+}
 
 }  // namespace

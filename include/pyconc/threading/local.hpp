@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <type_traits>
 #include <unordered_map>
 
 #include "pyconc/detail/thread_key.hpp"
@@ -39,7 +40,10 @@ class LocalSlots : public std::enable_shared_from_this<LocalSlots> {
 template <class T>
 class local {
  public:
+  // Python's TypeError for constructor arguments the value type does not take becomes a
+  // compile-time error here.
   template <class... Args>
+    requires std::is_constructible_v<T, const Args&...>
   explicit local(Args... args)
       : make_([args...]() -> std::shared_ptr<void> { return std::make_shared<T>(args...); }) {}
   local(const local&) = delete;
