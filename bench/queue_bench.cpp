@@ -73,6 +73,21 @@ class MoodycamelBounded {
   moodycamel::BlockingConcurrentQueue<int> queue_;
 };
 
+// For reference: moodycamel as it comes, unbounded (producers never wait for room).
+class MoodycamelUnbounded {
+ public:
+  explicit MoodycamelUnbounded(std::size_t) {}
+  void put(int x) { queue_.enqueue(x); }
+  int get() {
+    int x;
+    queue_.wait_dequeue(x);
+    return x;
+  }
+
+ private:
+  moodycamel::BlockingConcurrentQueue<int> queue_;
+};
+
 class TbbBounded {
  public:
   explicit TbbBounded(std::size_t capacity) { queue_.set_capacity(static_cast<std::ptrdiff_t>(capacity)); }
@@ -151,6 +166,7 @@ int main(int argc, char** argv) {
       {"textbook mutex+2 condvars", run_once<TextbookQueue>, {}},
       {"moodycamel BlockingConcurrentQueue", run_once<MoodycamelBounded>, {}},
       {"oneTBB concurrent_bounded_queue", run_once<TbbBounded>, {}},
+      {"moodycamel unbounded (no capacity)", run_once<MoodycamelUnbounded>, {}},
   };
   if (!only.empty())
     std::erase_if(contenders, [&](const Contender& c) { return c.name.find(only) == std::string::npos; });
