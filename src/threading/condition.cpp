@@ -1,5 +1,7 @@
 #include "pyconc/threading/condition.hpp"
 
+#include <limits>
+
 #include "pyconc/detail/parking_lot.hpp"
 
 namespace pyconc::threading {
@@ -55,6 +57,6 @@ void Condition::notify(std::size_t n) {
   }
 }
 
-void Condition::notify_all() { notify(waiters_); }
+void Condition::notify_all() { notify(std::numeric_limits<std::size_t>::max()); }
 
 }  // namespace pyconc::threading

@@ -177,6 +177,30 @@ TEST(Lock, IsOneByteAndLockable) {
   EXPECT_FALSE(lock.locked());
 }
 
+// Eventual fairness: once a waiter has been parked for over a millisecond, release() hands
+// the lock to it directly, so the releasing thread cannot barge straight back in.
+TEST(Lock, LongParkedWaiterIsHandedTheLock) {
+  for (int round = 0; round < 5; ++round) {
+    Lock lock;
+    lock.acquire();
+    std::atomic<bool> waiter_got{false};
+    Thread waiter([&] {
+      lock.acquire();
+      waiter_got = true;
+      lock.release();
+    });
+    waiter.start();
+    ASSERT_TRUE(eventually([&] { return is_sleeping(waiter); }));  // parked in acquire()
+    std::this_thread::sleep_for(5ms);
+    lock.release();
+    const bool barged = lock.try_lock();
+    if (barged) lock.release();
+    waiter.join();
+    EXPECT_FALSE(barged) << "round " << round;
+    EXPECT_TRUE(waiter_got.load());
+  }
+}
+
 // Mutual exclusion under heavy contention with random pauses: no increment is lost, and
 // timed and non-blocking acquires mixed in never break the lock.
 TEST(Lock, StressMutualExclusion) {
