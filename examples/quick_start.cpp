@@ -12,7 +12,8 @@ int main() {
     for (int i = 0; i < 5; ++i) { std::printf("got %d\n", q.get()); q.task_done(); }
   });
   producer.start(); consumer.start();
-  q.join();                                             // every item task_done()
+  producer.join();                                      // all five are in the queue
+  q.join();                                             // and every one is task_done()
+  consumer.join();
   try { q.get(true, 100ms); } catch (const pyconc::queue::Empty&) { std::puts("empty"); }
-  producer.join(); consumer.join();
 }
