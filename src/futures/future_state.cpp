@@ -1,0 +1,255 @@
+#include "pyconc/futures/future_state.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <sstream>
+
+#include "pyconc/detail/parking_lot.hpp"
+#include "pyconc/detail/type_name.hpp"
+#include "pyconc/futures/future.hpp"
+
+namespace pyconc::futures {
+
+namespace pl = pyconc::detail::parking_lot;
+
+namespace detail {
+
+namespace {
+
+std::string describe(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (...) {
+    std::string text = pyconc::detail::current_exception_type_name();
+    try {
+      throw;
+    } catch (const std::exception& ex) {
+      if (*ex.what()) text += std::string(": ") + ex.what();
+    } catch (...) {
+    }
+    return text;
+  }
+}
+
+void default_unretrieved_hook(const std::exception_ptr& e, const std::string& future) {
+  const std::string text = "Future exception was never retrieved\nfuture: " + future + "\n" +
+                           describe(e) + "\n";
+  std::fputs(text.c_str(), stderr);
+}
+
+threading::Lock g_hook_lock;
+UnretrievedExceptionHook& unretrieved_hook() {
+  static auto* hook = new UnretrievedExceptionHook(default_unretrieved_hook);
+  return *hook;
+}
+
+void report_callback_exception(const FutureStateBase& future) {
+  const std::string text = "exception calling callback for " + future.repr() + "\n" +
+                           describe(std::current_exception()) + "\n";
+  std::fputs(text.c_str(), stderr);
+}
+
+const char* state_name(State s) {
+  switch (s) {
+    case State::pending: return "pending";
+    case State::running: return "running";
+    case State::cancelled: return "cancelled";
+    case State::cancelled_and_notified: return "cancelled";
+    case State::finished: return "finished";
+  }
+  return "?";
+}
+
+}  // namespace
+
+WaitHelper*& current_wait_helper() {
+  thread_local WaitHelper* helper = nullptr;
+  return helper;
+}
+
+FutureStateBase::~FutureStateBase() {
+  if (exception_ && !exception_retrieved_.load()) {
+    UnretrievedExceptionHook hook;
+    {
+      std::scoped_lock hold(g_hook_lock);
+      hook = unretrieved_hook();
+    }
+    try {
+      hook(exception_, repr());
+    } catch (...) {
+      // A reporting hook must not turn a destructor into std::terminate.
+    }
+  }
+}
+
+bool FutureStateBase::done() const {
+  const State s = state();
+  return s == State::cancelled || s == State::cancelled_and_notified || s == State::finished;
+}
+
+bool FutureStateBase::cancelled() const {
+  const State s = state();
+  return s == State::cancelled || s == State::cancelled_and_notified;
+}
+
+bool FutureStateBase::done_for_waiters() const {
+  const State s = state();
+  return s == State::cancelled_and_notified || s == State::finished;
+}
+
+bool FutureStateBase::cancel() {
+  std::vector<std::function<void(const FutureBase&)>> callbacks;
+  {
+    std::scoped_lock hold(lock_);
+    const State s = state();
+    if (s == State::running || s == State::finished) return false;
+    if (s == State::cancelled || s == State::cancelled_and_notified) return true;
+    state_.store(State::cancelled, std::memory_order_release);
+    notify_waiters_locked(State::cancelled);
+    callbacks.swap(callbacks_);
+  }
+  wake_and_run_callbacks(callbacks);
+  return true;
+}
+
+bool FutureStateBase::set_running_or_notify_cancel() {
+  {
+    std::scoped_lock hold(lock_);
+    const State s = state();
+    if (s == State::pending) {
+      state_.store(State::running, std::memory_order_release);
+      return true;
+    }
+    if (s != State::cancelled) throw RuntimeError("Future in unexpected state: " + repr());
+    state_.store(State::cancelled_and_notified, std::memory_order_release);
+    notify_waiters_locked(State::cancelled_and_notified);
+  }
+  return false;
+}
+
+void FutureStateBase::set_exception(std::exception_ptr e) {
+  finish([&] { exception_ = std::move(e); });
+}
+
+void FutureStateBase::finish(pyconc::detail::FunctionRef<void()> store) {
+  std::vector<std::function<void(const FutureBase&)>> callbacks;
+  {
+    std::scoped_lock hold(lock_);
+    const State s = state();
+    if (s == State::cancelled || s == State::cancelled_and_notified || s == State::finished)
+      throw InvalidStateError(std::string(state_name(s)) + ": " + repr());
+    store();
+    state_.store(State::finished, std::memory_order_release);
+    notify_waiters_locked(State::finished);
+    callbacks.swap(callbacks_);
+  }
+  wake_and_run_callbacks(callbacks);
+}
+
+void FutureStateBase::notify_waiters_locked(State state) {
+  for (Waiter* w : waiters_) w->on_done(this, state);
+}
+
+void FutureStateBase::wake_and_run_callbacks(
+    std::vector<std::function<void(const FutureBase&)>>& callbacks) {
+  if (parked_.load(std::memory_order_seq_cst) > 0) pl::unpark_all(this);
+  if (callbacks.empty()) return;
+  const FutureBase handle(shared_from_this());
+  for (auto& fn : callbacks) {
+    try {
+      fn(handle);
+    } catch (...) {
+      report_callback_exception(*this);
+    }
+  }
+}
+
+bool FutureStateBase::park_until_done(const Deadline& deadline) {
+  while (!done()) {
+    if (deadline.expired()) return false;
+    // Dekker with wake_and_run_callbacks(): count ourselves, then re-check the state.
+    parked_.fetch_add(1, std::memory_order_seq_cst);
+    const auto outcome = pl::park(this, [this] { return !done(); }, deadline);
+    parked_.fetch_sub(1, std::memory_order_relaxed);
+    if (outcome.result == pl::ParkResult::timed_out) return done();
+  }
+  return true;
+}
+
+bool FutureStateBase::wait_done(const Deadline& deadline) {
+  if (done()) return true;
+  if (WaitHelper* helper = current_wait_helper()) return helper->help_until_done(*this, deadline);
+  return park_until_done(deadline);
+}
+
+void FutureStateBase::wait_for_result(const Timeout& timeout) {
+  if (!wait_done(timeout.deadline())) throw TimeoutError();
+  if (cancelled()) throw CancelledError();
+  if (exception_) {
+    exception_retrieved_.store(true);
+    std::rethrow_exception(exception_);
+  }
+}
+
+std::exception_ptr FutureStateBase::exception(const Timeout& timeout) {
+  if (!wait_done(timeout.deadline())) throw TimeoutError();
+  if (cancelled()) throw CancelledError();
+  exception_retrieved_.store(true);
+  return exception_;
+}
+
+bool FutureStateBase::has_exception() {
+  return state() == State::finished && exception_ != nullptr;
+}
+
+void FutureStateBase::add_done_callback(std::function<void(const FutureBase&)> fn) {
+  {
+    std::scoped_lock hold(lock_);
+    if (!done()) {
+      callbacks_.push_back(std::move(fn));
+      return;
+    }
+  }
+  try {
+    fn(FutureBase(shared_from_this()));
+  } catch (...) {
+    report_callback_exception(*this);
+  }
+}
+
+bool FutureStateBase::add_waiter(Waiter* waiter) {
+  std::scoped_lock hold(lock_);
+  if (done_for_waiters()) return false;
+  waiters_.push_back(waiter);
+  return true;
+}
+
+void FutureStateBase::remove_waiter(Waiter* waiter) {
+  std::scoped_lock hold(lock_);
+  auto it = std::find(waiters_.begin(), waiters_.end(), waiter);
+  if (it != waiters_.end()) waiters_.erase(it);
+}
+
+std::string FutureStateBase::repr() const {
+  std::ostringstream out;
+  out << "<Future at " << static_cast<const void*>(this) << " state=" << state_name(state());
+  if (state() == State::finished) {
+    if (exception_) out << " raised " << describe(exception_);
+    else out << " returned";
+  }
+  out << ">";
+  return out.str();
+}
+
+}  // namespace detail
+
+detail::UnretrievedExceptionHook set_unretrieved_exception_hook(
+    detail::UnretrievedExceptionHook hook) {
+  if (!hook) hook = detail::default_unretrieved_hook;
+  std::scoped_lock hold(detail::g_hook_lock);
+  std::swap(detail::unretrieved_hook(), hook);
+  return hook;
+}
+
+}  // namespace pyconc::futures
