@@ -33,7 +33,7 @@ void register_exit_hook_once() {
         LivePools& live = live_pools();
         std::scoped_lock hold(live.lock);
         live.interpreter_shutdown = true;
-        for (ThreadPoolExecutor* pool : live.pools) pool->shutdown(false);
+        for (ThreadPoolExecutor* pool : live.pools) pool->finish_at_exit();
       });
     } catch (const RuntimeError&) {
       // Created during shutdown itself: its workers are joined by threading's shutdown.
@@ -134,9 +134,8 @@ void ThreadPoolExecutor::worker() {
     } catch (const queue::ShutDown&) {
       break;  // shut down and drained
     }
-    task->run();
+    task->run([this] { idle_semaphore_.release(); });
     task.reset();
-    idle_semaphore_.release();
   }
   detail::current_wait_helper() = nullptr;
 }
@@ -176,6 +175,13 @@ void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
   const auto me = threading::get_ident();
   for (threading::Thread* t : to_join)
     if (t->ident() != me) t->join();  // a task shutting down its own pool cannot join itself
+}
+
+// Python's _python_exit: the executor is not shut down (its own flag stays clear), but its
+// workers drain the queue and exit, so threading's shutdown can join them.
+void ThreadPoolExecutor::finish_at_exit() {
+  std::scoped_lock hold(shutdown_lock_);
+  work_queue_.shutdown();
 }
 
 std::size_t ThreadPoolExecutor::thread_count() {

@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "pyconc/futures.hpp"
 #include "pyconc/threading.hpp"
 
 using namespace std::chrono_literals;
@@ -148,6 +149,40 @@ int fork_from_thread() {
   return 0;
 }
 
+// SHD-07: work submitted to a pool still completes at exit, also after shutdown(wait=false).
+int pool_work_finishes_at_exit() {
+  static pyconc::futures::ThreadPoolExecutor pool(1);
+  static threading::Event running;
+  pool.submit([] {
+    running.set();
+    std::this_thread::sleep_for(200ms);
+    say("task done");
+  });
+  pool.submit([] { say("queued task done"); });
+  running.wait();
+  pool.shutdown(false);
+  say("main returns");
+  return 0;
+}
+
+// SHD-02: submit once interpreter shutdown has begun: RuntimeError.
+int submit_after_interpreter_shutdown() {
+  static pyconc::futures::ThreadPoolExecutor* pool = nullptr;
+  // Registered before any thread starts, so it runs after threading's shutdown, as
+  // Python's atexit handlers run after threading._shutdown.
+  std::atexit([] {
+    try {
+      pool->submit([] {});
+      say("submitted (wrong)");
+    } catch (const pyconc::RuntimeError& e) {
+      say(e.what());
+    }
+  });
+  pool = new pyconc::futures::ThreadPoolExecutor(1);  // reachable from a static: no leak
+  pool->submit([] {}).result();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,6 +194,8 @@ int main(int argc, char** argv) {
   if (scenario == "atexit_after_shutdown") return atexit_after_shutdown();
   if (scenario == "locals_at_exit") return locals_at_exit();
   if (scenario == "fork_from_thread") return fork_from_thread();
+  if (scenario == "pool_work_finishes_at_exit") return pool_work_finishes_at_exit();
+  if (scenario == "submit_after_interpreter_shutdown") return submit_after_interpreter_shutdown();
   std::fprintf(stderr, "unknown scenario '%s'\n", scenario.c_str());
   return 2;
 }

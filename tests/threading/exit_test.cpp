@@ -1,32 +1,10 @@
 // Behaviour at process exit and after fork(), checked in child processes.
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <cstdlib>
-
+#include "scenario.hpp"
 #include "support.hpp"
 
 namespace {
 
-struct Outcome {
-  int exit_code;
-  std::string output;
-};
-
-Outcome run_scenario(const std::string& name) {
-  // ThreadSanitizer refuses to start threads in a child of a multi-threaded fork unless
-  // told otherwise; the fork scenario does exactly that on purpose.
-  const char* tsan = std::getenv("TSAN_OPTIONS");
-  const std::string env = "TSAN_OPTIONS='" + std::string(tsan ? tsan : "") + " die_after_fork=0' ";
-  const std::string command = env + std::string(PYCONC_EXIT_SCENARIOS) + " " + name + " 2>&1";
-  std::FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, pipe)) output += buf;
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using pyconc::testing::run_scenario;
 
 // covers EXIT-01, EXIT-04
 TEST(ProcessExit, NonDaemonThreadsAreWaitedFor) {

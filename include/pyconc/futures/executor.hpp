@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "pyconc/detail/function_ref.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/futures/future.hpp"
 
@@ -33,8 +34,13 @@ class Task {
  public:
   virtual ~Task() = default;
   // Runs the call unless the future was cancelled first; stores the result or exception
-  // (any exception, SystemExit included); then drops the callable and its arguments.
-  virtual void run() = 0;
+  // (any exception, SystemExit included) and drops the callable and its arguments.
+  // before_publishing runs just before the outcome becomes visible: a pool worker counts
+  // itself idle there, so a caller that sees the result and submits again reuses it.
+  virtual void run(pyconc::detail::FunctionRef<void()> before_publishing) = 0;
+  void run() {
+    run([] {});
+  }
   virtual FutureStateBase& future() = 0;
 };
 
@@ -43,23 +49,28 @@ template <class R, class Call>
 class TaskImpl final : public FutureState<R>, public Task {
  public:
   explicit TaskImpl(Call call) : call_(std::move(call)) {}
-  void run() override {
+  using Task::run;
+  void run(pyconc::detail::FunctionRef<void()> before_publishing) override {
     if (!this->set_running_or_notify_cancel()) {
       call_.reset();
+      before_publishing();
       return;
     }
     try {
       if constexpr (std::is_void_v<R>) {
         (*call_)();
         call_.reset();
+        before_publishing();
         this->set_result();
       } else {
         R value = (*call_)();
         call_.reset();
+        before_publishing();
         this->set_result(std::move(value));
       }
     } catch (...) {
       call_.reset();
+      before_publishing();
       this->set_exception(std::current_exception());
     }
   }

@@ -52,6 +52,9 @@ class ThreadPoolExecutor : public Executor, private detail::WaitHelper {
 
   // Python's default: min(32, process_cpu_count() + 4).
   static std::int64_t default_max_workers();
+  // Called once at process exit (before non-daemon threads are joined): queued work
+  // finishes, then the workers exit. Not for general use.
+  void finish_at_exit();
 
  private:
   void submit_task(std::shared_ptr<detail::Task> task) override;
