@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
+#include <optional>
 #include <functional>
 #include <type_traits>
 #include <utility>
@@ -12,21 +12,48 @@
 
 namespace pyconc::queue::detail {
 
+// A growable ring buffer. Unlike std::deque, it does not allocate and free a block every
+// few dozen items: with a producer and a consumer on different threads those frees cross
+// malloc arenas and contend on their locks. It shrinks again when mostly empty.
 template <class T>
 class FifoStorage {
  public:
   template <class U>
-  void push(U&& item) { items_.push_back(std::forward<U>(item)); }
+  void push(U&& item) {
+    if (size_ == slots_.size()) resize(slots_.empty() ? kMinCapacity : slots_.size() * 2);
+    slots_[(head_ + size_) & (slots_.size() - 1)].emplace(std::forward<U>(item));  // may throw
+    ++size_;
+  }
   T pop() {
-    T item = std::move(items_.front());
-    items_.pop_front();
+    std::optional<T>& slot = slots_[head_];
+    T item = std::move(*slot);  // may throw: then nothing changed
+    slot.reset();
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    --size_;
+    if (slots_.size() > kShrinkAbove && size_ <= slots_.size() / 4) resize(slots_.size() / 2);
     return item;
   }
-  std::size_t size() const { return items_.size(); }
-  void clear() { items_.clear(); }
+  std::size_t size() const { return size_; }
+  void clear() {
+    slots_.clear();
+    head_ = size_ = 0;
+  }
 
  private:
-  std::deque<T> items_;
+  static constexpr std::size_t kMinCapacity = 16;   // a power of two, as every capacity is
+  static constexpr std::size_t kShrinkAbove = 4096;
+
+  void resize(std::size_t capacity) {
+    std::vector<std::optional<T>> bigger(capacity);
+    for (std::size_t i = 0; i < size_; ++i)
+      bigger[i].emplace(std::move_if_noexcept(*slots_[(head_ + i) & (slots_.size() - 1)]));  // a copy that throws leaves us intact
+    slots_.swap(bigger);
+    head_ = 0;
+  }
+
+  std::vector<std::optional<T>> slots_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
 };
 
 template <class T>
