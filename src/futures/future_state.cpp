@@ -103,9 +103,10 @@ bool FutureStateBase::cancel() {
   {
     std::scoped_lock hold(lock_);
     const State s = state();
-    if (s == State::running || s == State::finished) return false;
     if (s == State::cancelled || s == State::cancelled_and_notified) return true;
-    state_.store(State::cancelled, std::memory_order_release);
+    State expected = State::pending;
+    if (!state_.compare_exchange_strong(expected, State::cancelled, std::memory_order_acq_rel))
+      return false;  // running or finished (perhaps just now)
     notify_waiters_locked(State::cancelled);
     callbacks.swap(callbacks_);
   }
@@ -114,6 +115,11 @@ bool FutureStateBase::cancel() {
 }
 
 bool FutureStateBase::set_running_or_notify_cancel() {
+  // The common case in one step: pending -> running. cancel() changes the state only under
+  // the lock with the same kind of exchange, so exactly one of the two wins.
+  State expected = State::pending;
+  if (state_.compare_exchange_strong(expected, State::running, std::memory_order_acq_rel))
+    return true;
   {
     std::scoped_lock hold(lock_);
     const State s = state();

@@ -103,16 +103,19 @@ void ThreadPoolExecutor::submit_task(std::shared_ptr<detail::Task> task) {
 }
 
 // Python's _adjust_thread_count: an idle worker will take the task; otherwise start one
-// more worker, up to max_workers. Called with shutdown_lock_ held.
+// more worker, up to max_workers. Called with shutdown_lock_ held. Once every worker is
+// started there is nothing to decide, so the idle count (a cache line the workers write
+// after every task) is no longer touched.
 void ThreadPoolExecutor::adjust_thread_count() {
+  if (at_capacity_.load(std::memory_order_relaxed)) return;
   if (idle_semaphore_.acquire(false)) return;
-  if (static_cast<std::int64_t>(threads_.size()) >= max_workers_) return;
   auto t = std::make_unique<threading::Thread>(
       threading::ThreadOptions{.name = thread_name_prefix_ + "_" + std::to_string(threads_.size()),
                                .daemon = false},
       [this] { worker(); });
   t->start();
   threads_.push_back(std::move(t));
+  if (static_cast<std::int64_t>(threads_.size()) >= max_workers_) at_capacity_.store(true);
 }
 
 void ThreadPoolExecutor::worker() {
@@ -134,7 +137,9 @@ void ThreadPoolExecutor::worker() {
     } catch (const queue::ShutDown&) {
       break;  // shut down and drained
     }
-    task->run([this] { idle_semaphore_.release(); });
+    task->run([this] {
+      if (!at_capacity_.load(std::memory_order_relaxed)) idle_semaphore_.release();
+    });
     task.reset();
   }
   detail::current_wait_helper() = nullptr;

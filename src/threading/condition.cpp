@@ -12,12 +12,9 @@ Condition::Condition() : own_rlock_(std::make_unique<RLock>()), rlock_(own_rlock
 
 bool Condition::is_owned() const {
   if (rlock_) return rlock_->is_owned();
-  // A plain Lock has no owner; like Python, "held by someone" is the best we can know.
-  if (lock_->try_lock()) {
-    lock_->release();
-    return false;
-  }
-  return true;
+  // A plain Lock has no owner; like Python (which probes with acquire(False)), "held by
+  // someone" is the best we can know.
+  return lock_->locked();
 }
 
 std::uint64_t Condition::release_save() {

@@ -61,22 +61,31 @@ class TaskImpl final : public FutureState<R>, public Task {
         (*call_)();
         call_.reset();
         before_publishing();
-        this->set_result();
+        publish([&] { this->set_result(); });
       } else {
         R value = (*call_)();
         call_.reset();
         before_publishing();
-        this->set_result(std::move(value));
+        publish([&] { this->set_result(std::move(value)); });
       }
     } catch (...) {
       call_.reset();
       before_publishing();
-      this->set_exception(std::current_exception());
+      publish([&] { this->set_exception(std::current_exception()); });
     }
   }
   FutureStateBase& future() override { return *this; }
 
  private:
+  // Someone else may have completed the future meanwhile (set_result on an executor's
+  // future is allowed, as in Python); the first outcome stands and the worker goes on.
+  template <class Store>
+  static void publish(Store store) {
+    try {
+      store();
+    } catch (const InvalidStateError&) {
+    }
+  }
   std::optional<Call> call_;
 };
 

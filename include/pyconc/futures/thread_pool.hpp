@@ -70,6 +70,7 @@ class ThreadPoolExecutor : public Executor, private detail::WaitHelper {
 
   queue::Queue<std::shared_ptr<detail::Task>> work_queue_;
   threading::Semaphore idle_semaphore_{0};
+  std::atomic<bool> at_capacity_{false};  // all max_workers started
   threading::Lock shutdown_lock_;  // guards the fields below
   std::vector<std::unique_ptr<threading::Thread>> threads_;
   bool shutdown_ = false;

@@ -180,7 +180,7 @@ class BasicQueue {
   }
   T take() {
     T item = storage_.pop();  // may throw: the queue is unchanged then
-    not_full_.notify();
+    if (bounded()) not_full_.notify();  // nobody waits for room in an unbounded queue
     return item;
   }
 
