@@ -13,4 +13,10 @@ namespace pyconc::os {
 long cpu_count();
 long process_cpu_count();
 
+namespace detail {
+// CPUs the cgroup CPU quota allows under the cgroup filesystem mounted at `root` (v2
+// cpu.max, else v1 cpu/cpu.cfs_quota_us and cfs_period_us), rounded up; 0 for no quota.
+long cgroup_cpu_limit(const char* root = "/sys/fs/cgroup");
+}  // namespace detail
+
 }  // namespace pyconc::os

@@ -11,28 +11,24 @@
 
 namespace pyconc::os {
 
-namespace {
-
-// CPUs the cgroup quota allows, rounded up; 0 when there is no quota.
-long cgroup_cpu_limit() {
+long detail::cgroup_cpu_limit(const char* root) {
+  const std::string base(root);
   // cgroup v2: "<quota> <period>" or "max <period>".
-  if (std::ifstream v2("/sys/fs/cgroup/cpu.max"); v2) {
+  if (std::ifstream v2(base + "/cpu.max"); v2) {
     std::string quota;
     double period = 0;
     if (v2 >> quota >> period && quota != "max" && period > 0)
       return static_cast<long>(std::ceil(std::stod(quota) / period));
     return 0;
   }
-  // cgroup v1: quota -1 means none.
-  std::ifstream quota_file("/sys/fs/cgroup/cpu/cpu.cfs_quota_us");
-  std::ifstream period_file("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  // cgroup v1: a quota of -1 means none.
+  std::ifstream quota_file(base + "/cpu/cpu.cfs_quota_us");
+  std::ifstream period_file(base + "/cpu/cpu.cfs_period_us");
   double quota = -1, period = 0;
   if (quota_file >> quota && period_file >> period && quota > 0 && period > 0)
     return static_cast<long>(std::ceil(quota / period));
   return 0;
 }
-
-}  // namespace
 
 long cpu_count() { return std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)); }
 
@@ -41,7 +37,7 @@ long process_cpu_count() {
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof set, &set) == 0) count = CPU_COUNT(&set);
-  if (const long limit = cgroup_cpu_limit(); limit > 0) count = std::min(count, limit);
+  if (const long limit = detail::cgroup_cpu_limit(); limit > 0) count = std::min(count, limit);
   return std::max(1L, count);
 }
 

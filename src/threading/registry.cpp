@@ -27,8 +27,7 @@ void Registry::add(std::shared_ptr<ThreadState> state) {
 }
 
 void Registry::remove(ThreadState* state) {
-  std::unique_ptr<Thread> orphan;  // destroyed outside the lock
-  std::shared_ptr<ThreadState> keep;
+  std::shared_ptr<ThreadState> keep;  // released outside the lock
   std::scoped_lock hold(lock_);
   for (auto it = active_.begin(); it != active_.end(); ++it) {
     if (it->get() == state) {
@@ -37,7 +36,6 @@ void Registry::remove(ThreadState* state) {
       break;
     }
   }
-  orphan = std::move(state->orphan_handle);
 }
 
 std::vector<Thread*> Registry::live_threads() {

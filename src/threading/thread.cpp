@@ -49,13 +49,11 @@ ThreadState* adopt_foreign_thread() {
   state->native_id = os_native_id();
   state->phase = ThreadState::started;
   state->running.set();
-  Thread* handle = ThreadState::new_handle(state);
-  state->self = handle;
   if (is_main) {
+    state->self = ThreadState::new_handle(state);  // lives for the whole process
     Registry::instance().set_main(state);
-    (void)handle;  // the main thread's handle lives for the whole process
   } else {
-    state->orphan_handle.reset(handle);  // freed with the dummy
+    state->handle();  // a handle that dies with the dummy's state
     tls_dummy_guard.state = state;
   }
   Registry::instance().add(state);
@@ -91,7 +89,8 @@ void ThreadState::set_name(std::string n) {
 Thread& ThreadState::handle() {
   if (Thread* t = self.load()) return *t;
   std::scoped_lock hold(Registry::instance().lock());
-  if (!orphan_handle) orphan_handle.reset(new_handle(shared_from_this()));
+  // The handle does not own this state (it is owned by it), so there is no cycle to break.
+  if (!orphan_handle) orphan_handle.reset(new_handle(std::shared_ptr<ThreadState>(std::shared_ptr<ThreadState>(), this)));
   return *orphan_handle;
 }
 

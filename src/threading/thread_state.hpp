@@ -34,7 +34,9 @@ struct ThreadState : std::enable_shared_from_this<ThreadState> {
   pyconc::detail::UniqueFunction<void()> target;
   bool has_target = false;
   std::atomic<Thread*> self{nullptr};
-  std::unique_ptr<Thread> orphan_handle;  // guarded by the registry lock
+  // The handle given out once `self` is gone (or for a foreign thread); it refers to this
+  // state without owning it. Guarded by the registry lock.
+  std::unique_ptr<Thread> orphan_handle;
   std::atomic<bool> start_called{false};
   std::atomic<std::uint32_t> phase{initial};
   Event running;
