@@ -114,6 +114,7 @@ class AsCompleted {
       for (auto* state : finished) {
         auto it = pending_.find(state);
         if (it == pending_.end()) continue;
+        state->remove_waiter(collector_.get());  // no stale pointer once we are gone
         ready_.push_back(std::move(it->second));
         pending_.erase(it);
       }
