@@ -16,8 +16,12 @@ int main() {
     std::printf("예외 발생: %s\n", e.what());
   }
 
-  // Future 결과를 안 받음 — 예외가 묻힘: pyconc reports it when the last handle goes.
+  // Future 결과를 안 받음 — 예외가 묻힘: pyconc reports it (on stderr) when the last handle goes.
   executor.submit(fail_task).exception(pyconc::forever);  // read: no report
-  { auto unread = executor.submit(fail_task); executor.shutdown(); }
+  std::printf("읽지 않은 Future의 예외:\n");
   std::fflush(stdout);
+  {
+    auto unread = executor.submit(fail_task);
+    executor.shutdown();
+  }
 }
