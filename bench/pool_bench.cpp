@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "pyconc/futures.hpp"
+#include "side_by_side.hpp"
 
 namespace {
 
@@ -44,34 +45,38 @@ void check_sum(long sum, long tasks) {
   }
 }
 
-// Each runner returns nanoseconds per task.
-double run_pyconc(long tasks) {
-  pyconc::futures::ThreadPoolExecutor pool(kWorkers);
+// Submits `tasks` calls of i + 1, reads every result, returns nanoseconds per task.
+template <class Submit, class Get>
+double time_tasks(long tasks, Submit submit, Get get) {
   const auto start = Clock::now();
-  std::vector<pyconc::futures::Future<long>> futures;
+  std::vector<decltype(submit(0L))> futures;
   futures.reserve(tasks);
-  for (long i = 0; i < tasks; ++i) futures.push_back(pool.submit([i] { return i + 1; }));
+  for (long i = 0; i < tasks; ++i) futures.push_back(submit(i));
   long sum = 0;
-  for (auto& f : futures) sum += f.result();
+  for (auto& f : futures) sum += get(f);
   const double ns = seconds_since(start) * 1e9 / tasks;
   check_sum(sum, tasks);
   return ns;
 }
 
+double run_pyconc(long tasks) {
+  pyconc::futures::ThreadPoolExecutor pool(kWorkers);
+  return time_tasks(
+      tasks, [&](long i) { return pool.submit([i] { return i + 1; }); },
+      [](auto& f) { return f.result(); });
+}
+
 double run_asio(long tasks) {
   asio::thread_pool pool(kWorkers);
-  const auto start = Clock::now();
-  std::vector<std::future<long>> futures;
-  futures.reserve(tasks);
-  for (long i = 0; i < tasks; ++i) {
-    std::packaged_task<long()> task([i] { return i + 1; });
-    futures.push_back(task.get_future());
-    asio::post(pool, std::move(task));
-  }
-  long sum = 0;
-  for (auto& f : futures) sum += f.get();
-  const double ns = seconds_since(start) * 1e9 / tasks;
-  check_sum(sum, tasks);
+  const double ns = time_tasks(
+      tasks,
+      [&](long i) {
+        std::packaged_task<long()> task([i] { return i + 1; });
+        auto future = task.get_future();
+        asio::post(pool, std::move(task));
+        return future;
+      },
+      [](auto& f) { return f.get(); });
   pool.join();
   return ns;
 }
@@ -139,15 +144,9 @@ class TextbookPool {
 
 double run_textbook(long tasks) {
   TextbookPool pool(kWorkers);
-  const auto start = Clock::now();
-  std::vector<std::future<long>> futures;
-  futures.reserve(tasks);
-  for (long i = 0; i < tasks; ++i) futures.push_back(pool.submit([i] { return i + 1; }));
-  long sum = 0;
-  for (auto& f : futures) sum += f.get();
-  const double ns = seconds_since(start) * 1e9 / tasks;
-  check_sum(sum, tasks);
-  return ns;
+  return time_tasks(
+      tasks, [&](long i) { return pool.submit([i] { return i + 1; }); },
+      [](auto& f) { return f.get(); });
 }
 
 // Python's ThreadPoolExecutor, scaled down; prints ns per task.
@@ -184,44 +183,32 @@ double fan_out_overhead_ms() {
   return (seconds_since(start) - 0.5) * 1e3;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const long tasks = argc > 1 ? std::atol(argv[1]) : 1'000'000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
   const std::string only = argc > 3 ? argv[3] : "";  // run just the contenders matching this
-  struct Contender {
-    const char* name;
-    double (*run)(long);
-    std::vector<double> ns;
+  std::vector<bench::Contender> contenders = {
+      {"pyconc ThreadPoolExecutor + Future", [=] { return run_pyconc(tasks); }, {}},
+      {"Asio thread_pool + packaged_task", [=] { return run_asio(tasks); }, {}},
+      {"oneTBB task_group (no futures)", [=] { return run_tbb(tasks); }, {}},
+      {"textbook mutex+condvar + std::future", [=] { return run_textbook(tasks); }, {}},
   };
-  std::vector<Contender> contenders = {
-      {"pyconc ThreadPoolExecutor + Future", run_pyconc, {}},
-      {"Asio thread_pool + packaged_task", run_asio, {}},
-      {"oneTBB task_group (no futures)", run_tbb, {}},
-      {"textbook mutex+condvar + std::future", run_textbook, {}},
-  };
-  if (!only.empty())
-    std::erase_if(contenders, [&](const Contender& c) { return std::string(c.name).find(only) == std::string::npos; });
+  bench::keep_matching(contenders, only);
   if (contenders.empty()) return 2;
   std::printf("%ld tiny tasks, %d workers, results read; median of %d interleaved rounds\n", tasks,
               kWorkers, rounds);
-  for (int r = 0; r < rounds; ++r)
-    for (auto& c : contenders) c.ns.push_back(c.run(tasks));
-  const double ours = median(contenders[0].ns);
+  bench::run_interleaved(contenders, rounds);
+  const double ours = bench::median(contenders[0].samples);
   for (const auto& c : contenders) {
-    const double m = median(c.ns);
-    std::printf("  %-38s %8.0f ns/task   this/pyconc = %.2fx\n", c.name, m, m / ours);
+    const double m = bench::median(c.samples);
+    std::printf("  %-38s %8.0f ns/task   this/first = %.2fx\n", c.name.c_str(), m, m / ours);
   }
   if (!only.empty()) return 0;
   const double py = run_python();
   if (py > 0)
-    std::printf("  %-38s %8.0f ns/task   this/pyconc = %.2fx  (100,000 tasks)\n",
+    std::printf("  %-38s %8.0f ns/task   this/first = %.2fx  (100,000 tasks)\n",
                 "Python ThreadPoolExecutor", py, py / ours);
   else
     std::printf("  Python ThreadPoolExecutor: python3 not available\n");
@@ -229,5 +216,5 @@ int main(int argc, char** argv) {
   std::vector<double> overheads;
   for (int r = 0; r < rounds; ++r) overheads.push_back(fan_out_overhead_ms());
   std::printf("fan-out, 100 x 50 ms over 10 workers: %.2f ms above the ideal 0.5 s (median)\n",
-              median(overheads));
+              bench::median(overheads));
 }

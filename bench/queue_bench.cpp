@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "pyconc/queue.hpp"
+#include "side_by_side.hpp"
 
 namespace {
 
@@ -144,39 +145,26 @@ double run_once(long items) {
   return static_cast<double>(items) / seconds;
 }
 
-struct Contender {
-  std::string name;
-  std::function<double(long)> run;
-  std::vector<double> rates;
-  double median() const {
-    auto sorted = rates;
-    std::sort(sorted.begin(), sorted.end());
-    return sorted[sorted.size() / 2];
-  }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
   const long items = argc > 1 ? std::atol(argv[1]) : 1'000'000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
   const std::string only = argc > 3 ? argv[3] : "";  // run just the contenders matching this
-  std::vector<Contender> contenders = {
-      {"pyconc::queue::Queue<int>", run_once<PyconcQueue>, {}},
-      {"textbook mutex+2 condvars", run_once<TextbookQueue>, {}},
-      {"moodycamel BlockingConcurrentQueue", run_once<MoodycamelBounded>, {}},
-      {"oneTBB concurrent_bounded_queue", run_once<TbbBounded>, {}},
-      {"moodycamel unbounded (no capacity)", run_once<MoodycamelUnbounded>, {}},
+  std::vector<bench::Contender> contenders = {
+      {"pyconc::queue::Queue<int>", [=] { return run_once<PyconcQueue>(items); }, {}},
+      {"textbook mutex+2 condvars", [=] { return run_once<TextbookQueue>(items); }, {}},
+      {"moodycamel BlockingConcurrentQueue", [=] { return run_once<MoodycamelBounded>(items); }, {}},
+      {"oneTBB concurrent_bounded_queue", [=] { return run_once<TbbBounded>(items); }, {}},
+      {"moodycamel unbounded (no capacity)", [=] { return run_once<MoodycamelUnbounded>(items); }, {}},
   };
-  if (!only.empty())
-    std::erase_if(contenders, [&](const Contender& c) { return c.name.find(only) == std::string::npos; });
+  bench::keep_matching(contenders, only);
   if (contenders.empty()) return 2;
   std::printf("MPMC %dP/%dC, capacity %zu, %ld items, median of %d interleaved rounds\n",
               kProducers, kConsumers, kCapacity, items, rounds);
-  for (int r = 0; r < rounds; ++r)
-    for (auto& c : contenders) c.rates.push_back(c.run(items));
-  const double ours = contenders[0].median();
+  bench::run_interleaved(contenders, rounds);
+  const double ours = bench::median(contenders[0].samples);
   for (const auto& c : contenders)
-    std::printf("  %-36s %6.2f M items/s   pyconc/this = %.2fx\n", c.name.c_str(),
-                c.median() / 1e6, ours / c.median());
+    std::printf("  %-36s %6.2f M items/s   first/this = %.2fx\n", c.name.c_str(),
+                bench::median(c.samples) / 1e6, ours / bench::median(c.samples));
 }
