@@ -55,3 +55,32 @@ std::string current_exception_type_name() {
 }
 
 }  // namespace pyconc::detail
+
+namespace pyconc::detail {
+
+std::string exception_message(const std::exception_ptr& e) {
+  if (!e) return "";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "";
+  }
+}
+
+std::string describe_exception(const std::string& type, const std::exception_ptr& e) {
+  const std::string message = exception_message(e);
+  return message.empty() ? type : type + ": " + message;
+}
+
+std::string describe_exception(const std::exception_ptr& e) {
+  if (!e) return "";
+  try {
+    std::rethrow_exception(e);
+  } catch (...) {
+    return describe_exception(current_exception_type_name(), e);
+  }
+}
+
+}  // namespace pyconc::detail

@@ -17,24 +17,11 @@ namespace detail {
 
 namespace {
 
-std::string describe(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (...) {
-    std::string text = pyconc::detail::current_exception_type_name();
-    try {
-      throw;
-    } catch (const std::exception& ex) {
-      if (*ex.what()) text += std::string(": ") + ex.what();
-    } catch (...) {
-    }
-    return text;
-  }
-}
+using pyconc::detail::describe_exception;
 
 void default_unretrieved_hook(const std::exception_ptr& e, const std::string& future) {
   const std::string text = "Future exception was never retrieved\nfuture: " + future + "\n" +
-                           describe(e) + "\n";
+                           describe_exception(e) + "\n";
   std::fputs(text.c_str(), stderr);
 }
 
@@ -46,7 +33,7 @@ UnretrievedExceptionHook& unretrieved_hook() {
 
 void report_callback_exception(const FutureStateBase& future) {
   const std::string text = "exception calling callback for " + future.repr() + "\n" +
-                           describe(std::current_exception()) + "\n";
+                           describe_exception(std::current_exception()) + "\n";
   std::fputs(text.c_str(), stderr);
 }
 
@@ -241,7 +228,7 @@ std::string FutureStateBase::repr() const {
   std::ostringstream out;
   out << "<Future at " << static_cast<const void*>(this) << " state=" << state_name(state());
   if (state() == State::finished) {
-    if (exception_) out << " raised " << describe(exception_);
+    if (exception_) out << " raised " << describe_exception(exception_);
     else out << " returned";
   }
   out << ">";

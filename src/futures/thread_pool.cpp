@@ -50,14 +50,8 @@ class HelperWake : public detail::Waiter {
 };
 
 void report_initializer_failure() {
-  std::string text = "Exception in initializer:\n" + pyconc::detail::current_exception_type_name();
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    text += std::string(": ") + e.what();
-  } catch (...) {
-  }
-  text += "\n";
+  const std::string text = "Exception in initializer:\n" +
+                           pyconc::detail::describe_exception(std::current_exception()) + "\n";
   std::fputs(text.c_str(), stderr);
 }
 

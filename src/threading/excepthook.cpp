@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 
+#include "pyconc/detail/type_name.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/thread.hpp"
 
@@ -17,23 +18,12 @@ ExceptHook& installed_hook() {
 }
 std::atomic<std::FILE*> g_stream{stderr};
 
-std::string describe(const std::exception_ptr& e) {
-  if (!e) return "";
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "";
-  }
-}
-
+// The header line, then "Type: message" in one write, so reports from two threads do not
+// interleave. The type comes from the hook's arguments, as in Python.
 void print_report(std::FILE* out, const std::string& header, const ExceptHookArgs& args) {
-  const std::string message = describe(args.exc_value);
-  std::string text = header + "\n" + args.exc_type;
-  if (!message.empty()) text += ": " + message;
-  text += "\n";
-  std::fputs(text.c_str(), out);  // one call, so reports from two threads do not interleave
+  const std::string text =
+      header + "\n" + pyconc::detail::describe_exception(args.exc_type, args.exc_value) + "\n";
+  std::fputs(text.c_str(), out);
   std::fflush(out);
 }
 }  // namespace

@@ -229,7 +229,7 @@ TEST(Future, ManyWaitersAllWake) {
   Future<int> f;
   std::atomic<int> got{0};
   ThreadGroup waiters(6, [&](int) { got.fetch_add(f.result()); });
-  std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(eventually([&] { return all_sleeping(waiters); }));  // all parked in result()
   f.set_result(2);
   waiters.join();
   EXPECT_EQ(got.load(), 12);

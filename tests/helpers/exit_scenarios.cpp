@@ -23,20 +23,16 @@ void say(const char* line) {
 }
 
 // EXIT-01 / EXIT-04: non-daemon threads, one started during shutdown, finish before exit.
+// The worker waits for the main thread to end (EXIT-02), so its output always comes after
+// main's, and the process must still wait for it.
 int non_daemon_joined() {
-  static threading::Event started;
   threading::Thread t([] {
-    started.set();
-    std::this_thread::sleep_for(300ms);
+    threading::main_thread().join();
     say("worker finished");
-    threading::Thread late([] {
-      std::this_thread::sleep_for(100ms);
-      say("late worker finished");
-    });
+    threading::Thread late([] { say("late worker finished"); });
     late.start();
   });
   t.start();  // t is destroyed on return; the thread runs on, as in Python
-  started.wait();
   say("main returns");
   return 0;
 }
@@ -150,12 +146,13 @@ int fork_from_thread() {
 }
 
 // SHD-07: work submitted to a pool still completes at exit, also after shutdown(wait=false).
+// The running task waits for the main thread to end, so both tasks finish during exit.
 int pool_work_finishes_at_exit() {
   static pyconc::futures::ThreadPoolExecutor pool(1);
   static threading::Event running;
   pool.submit([] {
     running.set();
-    std::this_thread::sleep_for(200ms);
+    threading::main_thread().join();
     say("task done");
   });
   pool.submit([] { say("queued task done"); });

@@ -117,8 +117,6 @@ TEST(QueueShutdown, BlockedGettersWakeAndLeftoversAreServed) {
   // Normal shutdown with k items left: k blocked getters get items, the rest ShutDown.
   Queue<int> q2;
   std::atomic<int> shut2{0}, got2{0};
-  pyconc::threading::Lock gate;
-  gate.acquire();
   ThreadGroup late(4, [&](int) {
     try {
       q2.get();
@@ -134,7 +132,6 @@ TEST(QueueShutdown, BlockedGettersWakeAndLeftoversAreServed) {
   late.join();
   EXPECT_EQ(got2.load(), 2);
   EXPECT_EQ(shut2.load(), 2);
-  gate.release();
 }
 
 // covers QSD-08

