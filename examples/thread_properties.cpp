@@ -21,6 +21,6 @@ int main() {
 
   std::printf("current_thread: %s\n", threading::current_thread().name().c_str());
   std::printf("active_count: %zu\n", threading::active_count());
-  for (threading::Thread* thread : threading::enumerate())
-    std::printf("enumerate: %s\n", thread->repr().c_str());
+  for (const threading::Thread& thread : threading::enumerate())
+    std::printf("enumerate: %s\n", thread.repr().c_str());
 }

@@ -1,4 +1,4 @@
-#include "pyconc/detail/futex.hpp"
+#include "detail/futex.hpp"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>

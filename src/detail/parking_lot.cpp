@@ -1,10 +1,12 @@
-#include "pyconc/detail/parking_lot.hpp"
+#include "detail/parking_lot.hpp"
 
 #include <array>
 #include <atomic>
 #include <new>
 
-#include "pyconc/detail/futex.hpp"
+#include "detail/futex.hpp"
+#include "pyconc/detail/assert.hpp"
+#include "pyconc/os.hpp"
 
 namespace pyconc::detail::parking_lot {
 namespace {
@@ -105,10 +107,22 @@ void sleep_until_woken(ParkedThread& self) {
     futex_wait(self.woken, 0, Deadline::never());
 }
 
+// Leaves the queue early (timeout or abort). False if an unparker took us off it first:
+// its wake-up is then in flight and has been waited for, and self.token holds what it
+// handed over (perhaps a lock), which the caller must not lose.
+bool leave_queue(Bucket& bucket, ParkedThread& self) {
+  bucket.lock.lock();
+  const bool still_queued = self.queued;
+  if (still_queued) bucket.remove(&self);
+  bucket.lock.unlock();
+  if (!still_queued) sleep_until_woken(self);
+  return still_queued;
+}
+
 }  // namespace
 
 ParkOutcome park(const void* address, FunctionRef<bool()> validate,
-                 FunctionRef<void()> before_sleep, const Deadline& deadline) {
+                 FunctionRef<bool()> before_sleep, const Deadline& deadline) {
   Bucket& bucket = bucket_for(address);
   ParkedThread self;
   self.address = address;
@@ -119,20 +133,24 @@ ParkOutcome park(const void* address, FunctionRef<bool()> validate,
     return {ParkResult::invalid, 0};
   }
   bucket.append(&self);
+  PYCONC_ASSERT(bucket.first_on(address, bucket.head) != nullptr, "parked thread is queued");
   bucket.lock.unlock();
 
-  before_sleep();
+  bool sleep = false;
+  try {
+    sleep = before_sleep();
+  } catch (...) {
+    leave_queue(bucket, self);  // never leave our stack node linked behind
+    throw;
+  }
+  if (!sleep) {
+    if (leave_queue(bucket, self)) return {ParkResult::invalid, 0};
+    return {ParkResult::unparked, self.token};
+  }
 
   while (self.woken.load(std::memory_order_acquire) == 0) {
     if (futex_wait(self.woken, 0, deadline)) continue;
-    // Deadline passed: leave the queue, unless an unparker has already taken us off it,
-    // in which case its wake is in flight and we must take it (its token may be a lock).
-    bucket.lock.lock();
-    const bool still_queued = self.queued;
-    if (still_queued) bucket.remove(&self);
-    bucket.lock.unlock();
-    if (still_queued) return {ParkResult::timed_out, 0};
-    sleep_until_woken(self);
+    if (leave_queue(bucket, self)) return {ParkResult::timed_out, 0};
   }
   return {ParkResult::unparked, self.token};
 }
@@ -190,12 +208,23 @@ std::size_t unpark_all(const void* address) {
 }  // namespace pyconc::detail::parking_lot
 
 namespace pyconc::detail::parking_lot {
+namespace {
 
-void after_fork_in_child() {
+// In a child process after fork() only the forking thread is left: the queue entries of
+// the others (nodes on stacks the child may reuse) and any bucket lock they held are gone.
+// Registered by this file's own static initialiser, so the reset happens in every program
+// that can park at all, whichever other parts of the library it links.
+void reset_after_fork_in_child() {
   for (Bucket& bucket : g_buckets) {
     bucket.~Bucket();
     new (&bucket) Bucket();
   }
 }
 
+const bool g_fork_reset_registered = [] {
+  pyconc::os::detail::register_at_fork_first(reset_after_fork_in_child);
+  return true;
+}();
+
+}  // namespace
 }  // namespace pyconc::detail::parking_lot

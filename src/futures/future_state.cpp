@@ -1,13 +1,14 @@
 #include "pyconc/futures/future_state.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <mutex>
 #include <sstream>
 
-#include "pyconc/detail/parking_lot.hpp"
+#include "detail/parking_lot.hpp"
 #include "pyconc/detail/type_name.hpp"
 #include "pyconc/futures/future.hpp"
+#include "pyconc/os.hpp"
+#include "pyconc/report.hpp"
 
 namespace pyconc::futures {
 
@@ -20,21 +21,28 @@ namespace {
 using pyconc::detail::describe_exception;
 
 void default_unretrieved_hook(const std::exception_ptr& e, const std::string& future) {
-  const std::string text = "Future exception was never retrieved\nfuture: " + future + "\n" +
-                           describe_exception(e) + "\n";
-  std::fputs(text.c_str(), stderr);
+  pyconc::report("Future exception was never retrieved\nfuture: " + future + "\n" +
+                 describe_exception(e) + "\n");
 }
 
-threading::Lock g_hook_lock;
-UnretrievedExceptionHook& unretrieved_hook() {
-  static auto* hook = new UnretrievedExceptionHook(default_unretrieved_hook);
-  return *hook;
+// The installed hook; never destroyed (futures may die after main() returns), and
+// consistent across fork().
+struct HookSlot {
+  threading::Lock lock;
+  UnretrievedExceptionHook hook = default_unretrieved_hook;
+};
+HookSlot& hook_slot() {
+  static HookSlot* s = [] {
+    auto* created = new HookSlot;
+    pyconc::os::detail::fork_protect(created->lock);
+    return created;
+  }();
+  return *s;
 }
 
 void report_callback_exception(const FutureStateBase& future) {
-  const std::string text = "exception calling callback for " + future.repr() + "\n" +
-                           describe_exception(std::current_exception()) + "\n";
-  std::fputs(text.c_str(), stderr);
+  pyconc::report("exception calling callback for " + future.repr() + "\n" +
+                 describe_exception(std::current_exception()) + "\n");
 }
 
 const char* state_name(State s) {
@@ -50,17 +58,17 @@ const char* state_name(State s) {
 
 }  // namespace
 
-WaitHelper*& current_wait_helper() {
-  thread_local WaitHelper* helper = nullptr;
-  return helper;
+BlockingObserver*& current_blocking_observer() {
+  thread_local BlockingObserver* observer = nullptr;
+  return observer;
 }
 
 FutureStateBase::~FutureStateBase() {
   if (exception_ && !exception_retrieved_.load()) {
     UnretrievedExceptionHook hook;
     {
-      std::scoped_lock hold(g_hook_lock);
-      hook = unretrieved_hook();
+      std::scoped_lock hold(hook_slot().lock);
+      hook = hook_slot().hook;
     }
     try {
       hook(exception_, repr());
@@ -159,6 +167,7 @@ void FutureStateBase::wake_and_run_callbacks(
 }
 
 bool FutureStateBase::park_until_done(const Deadline& deadline) {
+  const BlockingRegion blocking;
   while (!done()) {
     if (deadline.expired()) return false;
     // Dekker with wake_and_run_callbacks(): count ourselves, then re-check the state.
@@ -172,7 +181,7 @@ bool FutureStateBase::park_until_done(const Deadline& deadline) {
 
 bool FutureStateBase::wait_done(const Deadline& deadline) {
   if (done()) return true;
-  if (WaitHelper* helper = current_wait_helper()) return helper->help_until_done(*this, deadline);
+  if (deadline.expired()) return false;
   return park_until_done(deadline);
 }
 
@@ -240,8 +249,8 @@ std::string FutureStateBase::repr() const {
 detail::UnretrievedExceptionHook set_unretrieved_exception_hook(
     detail::UnretrievedExceptionHook hook) {
   if (!hook) hook = detail::default_unretrieved_hook;
-  std::scoped_lock hold(detail::g_hook_lock);
-  std::swap(detail::unretrieved_hook(), hook);
+  std::scoped_lock hold(detail::hook_slot().lock);
+  std::swap(detail::hook_slot().hook, hook);
   return hook;
 }
 

@@ -67,10 +67,9 @@ std::vector<bool> wait_for_states(const std::vector<FutureStateBase*>& futures,
       waiter.on_done(futures[i], futures[i]->state());  // finished in between
     }
   }
-  if (deadline.is_never()) {
-    waiter.event.wait();
-  } else {
-    waiter.event.wait(deadline.remaining());
+  {
+    const BlockingRegion blocking;
+    waiter.event.wait_until(deadline);
   }
   for (auto* f : installed) f->remove_waiter(&waiter);
   for (std::size_t i = 0; i < futures.size(); ++i)
@@ -86,10 +85,9 @@ void CompletionCollector::on_done(FutureStateBase* future, State state) {
 }
 
 std::vector<FutureStateBase*> CompletionCollector::take(const Deadline& deadline) {
-  if (deadline.is_never()) {
-    event_.wait();
-  } else {
-    event_.wait(deadline.remaining());
+  if (!event_.is_set() && !deadline.expired()) {
+    const BlockingRegion blocking;
+    event_.wait_until(deadline);
   }
   std::scoped_lock hold(lock_);
   std::vector<FutureStateBase*> out;

@@ -1,8 +1,9 @@
 #include "pyconc/threading/condition.hpp"
 
+#include <exception>
 #include <limits>
 
-#include "pyconc/detail/parking_lot.hpp"
+#include "detail/parking_lot.hpp"
 
 namespace pyconc::threading {
 
@@ -31,15 +32,33 @@ void Condition::acquire_restore(std::uint64_t saved) {
   }
 }
 
-bool Condition::wait(Timeout timeout) {
+bool Condition::wait(Timeout timeout) { return wait_until(timeout.deadline()); }
+
+bool Condition::wait_until(const Deadline& deadline) {
   if (!is_owned()) throw RuntimeError("cannot wait on un-acquired lock");
-  const Deadline deadline = timeout.deadline();
   ++waiters_;
   std::uint64_t saved = 0;
+  std::exception_ptr release_failed;
   // The lock is released only once we are queued, so a notify() (which needs the lock)
   // cannot slip in between and be lost.
-  const auto outcome =
-      pl::park(this, [] { return true; }, [&] { saved = release_save(); }, deadline);
+  const auto outcome = pl::park(
+      this, [] { return true; },
+      [&] {
+        try {
+          saved = release_save();
+          return true;
+        } catch (...) {
+          // A plain Lock that another thread released meanwhile (its holder is unknown):
+          // we leave the queue without sleeping and report it, lock state untouched.
+          release_failed = std::current_exception();
+          return false;
+        }
+      },
+      deadline);
+  if (release_failed) {
+    if (!outcome.unparked()) --waiters_;
+    std::rethrow_exception(release_failed);
+  }
   acquire_restore(saved);
   if (!outcome.unparked()) --waiters_;  // a notifier uncounts the threads it wakes
   return outcome.unparked();

@@ -2,8 +2,8 @@
 
 #include <sched.h>
 
-#include "pyconc/detail/futex.hpp"
-#include "pyconc/detail/parking_lot.hpp"
+#include "detail/futex.hpp"
+#include "detail/parking_lot.hpp"
 
 namespace pyconc::threading {
 

@@ -1,12 +1,10 @@
 #include "registry.hpp"
 
-#include <pthread.h>
-
 #include <cstdlib>
 #include <mutex>
 #include <new>
 
-#include "pyconc/detail/parking_lot.hpp"
+#include "pyconc/os.hpp"
 #include "pyconc/threading/excepthook.hpp"
 
 namespace pyconc::threading::detail {
@@ -17,8 +15,8 @@ Registry& Registry::instance() {
 }
 
 Registry::Registry() {
-  pthread_atfork(&Registry::before_fork, &Registry::after_fork_in_parent,
-                 &Registry::after_fork_in_child);
+  pyconc::os::register_at_fork(&Registry::before_fork, &Registry::after_fork_in_parent,
+                               &Registry::after_fork_in_child);
 }
 
 void Registry::add(std::shared_ptr<ThreadState> state) {
@@ -38,15 +36,15 @@ void Registry::remove(ThreadState* state) {
   }
 }
 
-std::vector<Thread*> Registry::live_threads() {
+std::vector<Thread> Registry::live_threads() {
   std::vector<std::shared_ptr<ThreadState>> copy;
   {
     std::scoped_lock hold(lock_);
     copy = active_;
   }
-  std::vector<Thread*> threads;
+  std::vector<Thread> threads;
   threads.reserve(copy.size());
-  for (auto& state : copy) threads.push_back(&state->handle());
+  for (auto& state : copy) threads.push_back(state->handle());
   return threads;
 }
 
@@ -97,7 +95,7 @@ void Registry::shutdown() {
     try {
       (*it)();
     } catch (...) {
-      excepthook({pyconc::detail::current_exception_type_name(), std::current_exception(), nullptr});
+      excepthook({pyconc::detail::current_exception_type_name(), std::current_exception(), std::nullopt});
     }
   }
   for (;;) {
@@ -122,7 +120,6 @@ void Registry::after_fork_in_parent() { instance().lock_.unlock(); }
 // Only the forking thread survives in the child: every other thread is stopped, and the
 // forking thread becomes the main thread (Python's threading._after_fork).
 void Registry::after_fork_in_child() {
-  pyconc::detail::parking_lot::after_fork_in_child();
   Registry& r = instance();
   r.lock_.~Lock();
   new (&r.lock_) Lock();
@@ -135,7 +132,7 @@ void Registry::after_fork_in_child() {
     }
     s->phase.store(ThreadState::stopped);
     s->finished.set();
-    if (s->os_thread.joinable()) s->os_thread.detach();  // it does not exist here
+    s->forget_os_thread();  // it does not exist here
   }
   r.active_.clear();
   if (survivor) {

@@ -17,7 +17,7 @@ class Registry {
 
   void add(std::shared_ptr<ThreadState> state);
   void remove(ThreadState* state);
-  std::vector<Thread*> live_threads();
+  std::vector<Thread> live_threads();
   std::size_t size();
   std::shared_ptr<ThreadState> main();
   void set_main(std::shared_ptr<ThreadState> state);

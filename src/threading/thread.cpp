@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <mutex>
+#include <new>
 
 #include "pyconc/threading/excepthook.hpp"
 #include "registry.hpp"
@@ -19,6 +20,7 @@ namespace {
 thread_local ThreadState* tls_current = nullptr;
 std::atomic<std::uint64_t> g_thread_counter{0};
 std::atomic<std::uint64_t> g_dummy_counter{0};
+std::atomic<std::size_t> g_stack_size{0};
 
 std::uint64_t os_ident() { return static_cast<std::uint64_t>(pthread_self()); }
 std::uint64_t os_native_id() { return static_cast<std::uint64_t>(syscall(SYS_gettid)); }
@@ -50,10 +52,8 @@ ThreadState* adopt_foreign_thread() {
   state->phase = ThreadState::started;
   state->running.set();
   if (is_main) {
-    state->self = ThreadState::new_handle(state);  // lives for the whole process
     Registry::instance().set_main(state);
   } else {
-    state->handle();  // a handle that dies with the dummy's state
     tls_dummy_guard.state = state;
   }
   Registry::instance().add(state);
@@ -73,7 +73,8 @@ void set_current(ThreadState* state) { tls_current = state; }
 ThreadState* current_state() { return tls_current; }
 
 ThreadState::~ThreadState() {
-  if (os_thread.joinable()) os_thread.detach();
+  // The last handle is gone, perhaps inside the thread itself: nobody will join it now.
+  if (os_joinable) pthread_detach(os_thread);
 }
 
 std::string ThreadState::get_name() {
@@ -86,22 +87,37 @@ void ThreadState::set_name(std::string n) {
   name = std::move(n);
 }
 
-Thread& ThreadState::handle() {
-  if (Thread* t = self.load()) return *t;
-  std::scoped_lock hold(Registry::instance().lock());
-  // The handle does not own this state (it is owned by it), so there is no cycle to break.
-  if (!orphan_handle) orphan_handle.reset(new_handle(std::shared_ptr<ThreadState>(std::shared_ptr<ThreadState>(), this)));
-  return *orphan_handle;
-}
+Thread ThreadState::handle() { return Thread(Thread::AdoptTag{}, shared_from_this()); }
 
-Thread* ThreadState::new_handle(std::shared_ptr<ThreadState> state) {
-  return new Thread(Thread::AdoptTag{}, std::move(state));
+namespace {
+void* run_bootstrap(void* arg) {
+  std::unique_ptr<std::shared_ptr<ThreadState>> state(static_cast<std::shared_ptr<ThreadState>*>(arg));
+  ThreadState::bootstrap(std::move(*state));
+  return nullptr;
+}
+}  // namespace
+
+bool ThreadState::start_os_thread(std::size_t stack_size) {
+  pthread_attr_t attr;
+  if (pthread_attr_init(&attr) != 0) return false;
+  bool ok = stack_size == 0 || pthread_attr_setstacksize(&attr, stack_size) == 0;
+  auto* arg = new std::shared_ptr<ThreadState>(shared_from_this());
+  std::scoped_lock hold(os_lock);
+  ok = ok && pthread_create(&os_thread, &attr, &run_bootstrap, arg) == 0;
+  pthread_attr_destroy(&attr);
+  if (!ok) delete arg;
+  os_joinable = ok;
+  return ok;
 }
 
 void ThreadState::join_os_thread() {
   std::scoped_lock hold(os_lock);
-  if (os_thread.joinable() && os_thread.get_id() != std::this_thread::get_id()) os_thread.join();
+  if (!os_joinable || pthread_equal(os_thread, pthread_self())) return;
+  pthread_join(os_thread, nullptr);
+  os_joinable = false;
 }
+
+void ThreadState::forget_os_thread() { os_joinable = false; }
 
 void ThreadState::bootstrap(std::shared_ptr<ThreadState> state) {
   tls_current = state.get();
@@ -119,7 +135,7 @@ void ThreadState::bootstrap(std::shared_ptr<ThreadState> state) {
     // Python ignores SystemExit in a thread silently.
   } catch (...) {
     excepthook({pyconc::detail::current_exception_type_name(), std::current_exception(),
-                &state->handle()});
+                state->handle()});
   }
   state->target.reset();  // drop the target and its arguments now, as Python does
   run_thread_local_cleanup();
@@ -151,6 +167,14 @@ Thread::Thread(TargetTag, ThreadOptions options, std::string target_name,
 
 Thread::Thread(AdoptTag, std::shared_ptr<ThreadState> state) : state_(std::move(state)) {}
 
+Thread& Thread::operator=(const Thread& other) {
+  if (state_ == other.state_) return *this;
+  Thread* me = this;
+  state_->self.compare_exchange_strong(me, nullptr);  // this object no longer runs that thread
+  state_ = other.state_;
+  return *this;
+}
+
 Thread::~Thread() {
   Thread* me = this;
   state_->self.compare_exchange_strong(me, nullptr);
@@ -161,11 +185,9 @@ void Thread::start() {
   auto& registry = Registry::instance();
   registry.arm_shutdown();
   registry.add(state_);
-  try {
-    std::scoped_lock hold(state_->os_lock);
-    state_->os_thread = std::thread(&ThreadState::bootstrap, state_);
-  } catch (const std::system_error&) {
+  if (!state_->start_os_thread(detail::g_stack_size.load())) {
     registry.remove(state_.get());
+    state_->start_called = false;  // as in Python: never started, so join() refuses
     throw RuntimeError("can't start new thread");
   }
   state_->running.wait();
@@ -213,19 +235,19 @@ std::string Thread::repr() const {
   return "<Thread(" + name() + ", " + status + ")>";
 }
 
-Thread& current_thread() {
+Thread current_thread() {
   ThreadState* state = detail::current_state();
   if (!state) state = detail::adopt_foreign_thread();
   return state->handle();
 }
 
-Thread& main_thread() {
+Thread main_thread() {
   auto main = Registry::instance().main();
   if (!main) return current_thread();  // only before static initialisation has run
   return main->handle();
 }
 
-std::vector<Thread*> enumerate() {
+std::vector<Thread> enumerate() {
   current_thread();  // a foreign caller registers itself, as Python's dummies do
   return Registry::instance().live_threads();
 }
@@ -237,6 +259,13 @@ std::size_t active_count() {
 
 std::uint64_t get_ident() { return detail::os_ident(); }
 std::uint64_t get_native_id() { return detail::os_native_id(); }
+
+std::size_t stack_size() { return detail::g_stack_size.load(); }
+
+std::size_t stack_size(std::size_t size) {
+  if (size != 0 && size < 32768) throw ValueError("size not valid: " + std::to_string(size) + " bytes");
+  return detail::g_stack_size.exchange(size);
+}
 
 void register_atexit(std::function<void()> fn) { Registry::instance().add_atexit(std::move(fn)); }
 

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "pyconc/detail/parking_lot.hpp"
+#include "detail/parking_lot.hpp"
 
 namespace {
 
@@ -24,7 +24,7 @@ bool eventually(const std::function<bool()>& cond) {
 TEST(ParkingLot, InvalidWhenValidateFails) {
   int key = 0;
   bool slept = false;
-  auto r = pl::park(&key, [] { return false; }, [&] { slept = true; }, Deadline::never());
+  auto r = pl::park(&key, [] { return false; }, [&] { return slept = true; }, Deadline::never());
   EXPECT_EQ(r.result, pl::ParkResult::invalid);
   EXPECT_FALSE(slept);
 }
@@ -46,7 +46,7 @@ TEST(ParkingLot, UnparkOneIsFifoAndPassesToken) {
   std::mutex order_mutex;
   for (int id = 0; id < 4; ++id) {
     threads.emplace_back([&, id] {
-      auto r = pl::park(&key, [] { return true; }, [&] { queued.fetch_add(1); }, Deadline::never());
+      auto r = pl::park(&key, [] { return true; }, [&] { queued.fetch_add(1); return true; }, Deadline::never());
       std::scoped_lock hold(order_mutex);
       order.push_back(id);
       tokens[id] = r.token;
@@ -74,11 +74,11 @@ TEST(ParkingLot, UnparkAllWakesOnlyThatAddress) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i)
     threads.emplace_back([&] {
-      pl::park(&a, [] { return true; }, [&] { queued.fetch_add(1); }, Deadline::never());
+      pl::park(&a, [] { return true; }, [&] { queued.fetch_add(1); return true; }, Deadline::never());
       woken_a.fetch_add(1);
     });
   std::thread on_b([&] {
-    pl::park(&b, [] { return true; }, [&] { queued.fetch_add(1); }, Deadline::never());
+    pl::park(&b, [] { return true; }, [&] { queued.fetch_add(1); return true; }, Deadline::never());
   });
   ASSERT_TRUE(eventually([&] { return queued.load() == 4; }));
   EXPECT_EQ(pl::unpark_all(&a), 3u);
@@ -95,7 +95,7 @@ TEST(ParkingLot, BeFairComesRoundWithinAFewMilliseconds) {
   while (!saw_fair && std::chrono::steady_clock::now() < until) {
     std::atomic<bool> queued{false};
     std::thread t([&] {
-      pl::park(&key, [] { return true; }, [&] { queued = true; }, Deadline::never());
+      pl::park(&key, [] { return true; }, [&] { return queued = true; }, Deadline::never());
     });
     while (!queued) std::this_thread::yield();
     pl::unpark_one(&key, [&](pl::UnparkResult r) -> std::uintptr_t {

@@ -1,3 +1,4 @@
+#include "pyconc/report.hpp"
 #include "support.hpp"
 
 namespace {
@@ -82,7 +83,7 @@ TEST(Excepthook, NullThreadUsesIdent) {
     try {
       throw pyconc::TypeError("t");
     } catch (...) {
-      threading::default_excepthook({"TypeError", std::current_exception(), nullptr});
+      threading::default_excepthook({"TypeError", std::current_exception(), std::nullopt});
     }
   });
   EXPECT_NE(out.find("Exception in thread " + std::to_string(threading::get_ident()) + ":"),
@@ -90,11 +91,11 @@ TEST(Excepthook, NullThreadUsesIdent) {
       << out;
 }
 
-// covers EXH-07 (C++ analogue: reports to a null stream print nothing and do not crash)
-TEST(Excepthook, NullStreamPrintsNothing) {
-  threading::set_excepthook_stream(nullptr);
+// covers EXH-07 (C++ analogue: a report sink that drops everything prints nothing)
+TEST(Excepthook, SilentReportSinkPrintsNothing) {
+  auto previous = pyconc::set_report_sink([](std::string_view) {});
   const std::string out = run_and_capture_stderr([] { run_failing_thread("quiet"); });
-  threading::set_excepthook_stream(stderr);
+  pyconc::set_report_sink(previous);
   EXPECT_EQ(out, "");
 }
 

@@ -170,13 +170,13 @@ TEST(Thread, EnumerateAndActiveCount) {
   auto t = std::make_unique<Thread>([&] { stop.wait(); });
   t->start();
   auto listed = threading::enumerate();
-  EXPECT_NE(std::find(listed.begin(), listed.end(), t.get()), listed.end());
-  EXPECT_NE(std::find(listed.begin(), listed.end(), &threading::main_thread()), listed.end());
+  EXPECT_NE(std::find(listed.begin(), listed.end(), *t), listed.end());
+  EXPECT_NE(std::find(listed.begin(), listed.end(), threading::main_thread()), listed.end());
   EXPECT_EQ(threading::active_count(), listed.size());
   stop.set();
   t->join();
   listed = threading::enumerate();
-  EXPECT_EQ(std::find(listed.begin(), listed.end(), t.get()), listed.end());
+  EXPECT_EQ(std::find(listed.begin(), listed.end(), *t), listed.end());
   // A foreign (std::thread) thread is listed as a dummy while it lives.
   std::size_t with_dummy = 0;
   std::thread foreign([&] {
@@ -196,7 +196,7 @@ TEST(Thread, MainThread) {
   t.start();
   t.join();
   EXPECT_NE(other, threading::get_ident());
-  EXPECT_EQ(&threading::current_thread(), &threading::main_thread());
+  EXPECT_TRUE(threading::current_thread() == threading::main_thread());
 }
 
 // covers THR-14
@@ -204,7 +204,7 @@ TEST(Thread, ForeignThreadGetsDummy) {
   std::string name;
   bool alive = false, daemon = false;
   std::thread foreign([&] {
-    auto& me = threading::current_thread();
+    const auto me = threading::current_thread();
     name = me.name();
     alive = me.is_alive();
     daemon = me.daemon();

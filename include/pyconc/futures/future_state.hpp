@@ -36,16 +36,33 @@ class Waiter {
   virtual void on_done(class FutureStateBase* future, State state) = 0;
 };
 
-// Lets a thread do useful work instead of sleeping while it waits for a future: a pool
-// worker runs its pool's queued tasks (so waiting inside a pool cannot deadlock it).
-class WaitHelper {
+// Told when the calling thread is about to block waiting for futures, and when it stops:
+// a pool worker lets a spare thread take its place meanwhile (Java's ForkJoinPool
+// compensation), so nested waits inside a pool do not starve it of workers.
+class BlockingObserver {
  public:
-  virtual ~WaitHelper() = default;
-  // Returns once `future` is done (true) or the deadline passes (false).
-  virtual bool help_until_done(class FutureStateBase& future, const Deadline& deadline) = 0;
+  virtual ~BlockingObserver() = default;
+  virtual void begin_blocking() = 0;
+  virtual void end_blocking() = 0;
 };
-// The calling thread's helper, or null.
-WaitHelper*& current_wait_helper();
+// The calling thread's observer, or null.
+BlockingObserver*& current_blocking_observer();
+
+// Brackets one blocking wait for futures.
+class BlockingRegion {
+ public:
+  BlockingRegion() : observer_(current_blocking_observer()) {
+    if (observer_) observer_->begin_blocking();
+  }
+  ~BlockingRegion() {
+    if (observer_) observer_->end_blocking();
+  }
+  BlockingRegion(const BlockingRegion&) = delete;
+  BlockingRegion& operator=(const BlockingRegion&) = delete;
+
+ private:
+  BlockingObserver* observer_;
+};
 
 class FutureStateBase : public std::enable_shared_from_this<FutureStateBase> {
  public:
@@ -123,7 +140,7 @@ class FutureState<void> : public FutureStateBase {
 };
 
 // Reports an exception nobody retrieved (the seeds warn that an unread future swallows
-// it). Replace it to log elsewhere; the default prints to stderr.
+// it). Replace it to handle them elsewhere; the default sends one report through pyconc::report.
 using UnretrievedExceptionHook = std::function<void(const std::exception_ptr&, const std::string& future_repr)>;
 
 }  // namespace detail

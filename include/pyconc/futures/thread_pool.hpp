@@ -5,8 +5,20 @@
 // pyconc threads named "<prefix>_<i>" (default prefix "ThreadPoolExecutor-<k>"), started
 // lazily, at most one per submit and only when no worker is idle. An initializer that
 // throws breaks the pool: pending and later work fail with BrokenThreadPool. An idle pool
-// sleeps (no spinning, no timers). Beyond Python: a worker that waits on a future runs the
-// pool's queued tasks meanwhile, so nested waits inside the pool never deadlock it.
+// sleeps (no spinning, no timers).
+//
+// Beyond Python, nested waits do not deadlock the pool: a worker about to block in a
+// future's result()/exception(), in wait() or in as_completed() lets a spare thread take
+// its place while queued work is waiting (the compensation of Java's ForkJoinPool), so at
+// most max_workers tasks run unblocked at a time. A blocked worker keeps its timeout and
+// never runs other work on its own stack. At most MAX_SPARE_WORKERS spares exist at once;
+// past that a waiting task simply waits (as every Python task does). When the blocked
+// workers wake, the surplus retires as each finishes its task.
+//
+// Shutting down from inside one of the pool's own tasks (shutdown(wait=true), or the
+// destructor, Python's `with` exit) cannot wait for the pool's workers — the caller is
+// one of them, and the others may be waiting for it — so it returns at once; the pool's
+// state lives on until its last worker exits, and the work still queued completes.
 //
 //   pyconc::futures::ThreadPoolExecutor pool(3);
 //   auto f = pool.submit(fetch_url, std::string("https://a.com"));
@@ -14,19 +26,13 @@
 //   // ~ThreadPoolExecutor(): shutdown(wait = true)
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "pyconc/futures/executor.hpp"
-#include "pyconc/queue/queues.hpp"
-#include "pyconc/threading/event.hpp"
-#include "pyconc/threading/semaphore.hpp"
-#include "pyconc/threading/thread.hpp"
 
 namespace pyconc::futures {
 
@@ -36,8 +42,15 @@ struct ThreadPoolOptions {
   std::function<void()> initializer;           // runs in each worker before any task
 };
 
-class ThreadPoolExecutor : public Executor, private detail::WaitHelper {
+namespace detail {
+class PoolCore;
+}
+
+class ThreadPoolExecutor : public Executor {
  public:
+  // How many spare workers may stand in for blocked ones at once (Java's MAX_SPARES).
+  static constexpr std::int64_t MAX_SPARE_WORKERS = 256;
+
   ThreadPoolExecutor() : ThreadPoolExecutor(ThreadPoolOptions{}) {}
   explicit ThreadPoolExecutor(std::int64_t max_workers)
       : ThreadPoolExecutor(ThreadPoolOptions{.max_workers = max_workers, .thread_name_prefix = {}, .initializer = {}}) {}
@@ -46,40 +59,17 @@ class ThreadPoolExecutor : public Executor, private detail::WaitHelper {
 
   void shutdown(bool wait = true, bool cancel_futures = false) override;
 
-  std::int64_t max_workers() const { return max_workers_; }
-  // How many worker threads have been started (Python's len(executor._threads)).
+  std::int64_t max_workers() const;
+  // How many worker threads are running now, spares included (Python's len(executor._threads)).
   std::size_t thread_count();
 
   // Python's default: min(32, process_cpu_count() + 4).
   static std::int64_t default_max_workers();
-  // Called once at process exit (before non-daemon threads are joined): queued work
-  // finishes, then the workers exit. Not for general use.
-  void finish_at_exit();
 
  private:
   void submit_task(std::shared_ptr<detail::Task> task) override;
-  bool help_until_done(detail::FutureStateBase& future, const Deadline& deadline) override;
-  void adjust_thread_count();
-  void worker();
-  void initializer_failed();
-  void wake_a_helper();
 
-  const std::int64_t max_workers_;
-  const std::string thread_name_prefix_;
-  const std::function<void()> initializer_;
-
-  queue::Queue<std::shared_ptr<detail::Task>> work_queue_;
-  threading::Semaphore idle_semaphore_{0};
-  std::atomic<bool> at_capacity_{false};  // all max_workers started
-  threading::Lock shutdown_lock_;  // guards the fields below
-  std::vector<std::unique_ptr<threading::Thread>> threads_;
-  bool shutdown_ = false;
-  std::string broken_;  // non-empty once broken: the reason
-
-  // Workers blocked in a future's result() and waiting for either that future or new work.
-  threading::Lock helpers_lock_;
-  std::vector<threading::Event*> helpers_;
-  std::atomic<std::size_t> helper_count_{0};
+  std::shared_ptr<detail::PoolCore> core_;  // shared with the workers, which may outlive us
 };
 
 }  // namespace pyconc::futures

@@ -39,20 +39,16 @@ class Condition {
   // True if notified, false on timeout. A zero or negative timeout returns false at once
   // (after releasing and re-acquiring the lock, as Python does).
   bool wait(Timeout timeout = forever);
+  // The same, until an absolute deadline (the C++ spelling, as condition_variable's).
+  bool wait_until(const Deadline& deadline);
 
   // Waits until predicate() is truthy or the total timeout passes; returns its last value.
   template <class Predicate>
   auto wait_for(Predicate predicate, Timeout timeout = forever) -> decltype(predicate()) {
     const Deadline deadline = timeout.deadline();
     auto result = predicate();
-    while (!result) {
-      if (deadline.is_never()) {
-        wait(forever);
-      } else {
-        const auto left = deadline.remaining();
-        if (left <= std::chrono::nanoseconds::zero()) break;
-        wait(left);
-      }
+    while (!result && !deadline.expired()) {
+      wait_until(deadline);
       result = predicate();
     }
     return result;

@@ -21,16 +21,22 @@ class Event {
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 
-  bool is_set() const { return flag_.load(std::memory_order_acquire) != 0; }
+  bool is_set() const { return (word_.load(std::memory_order_acquire) & kSet) != 0; }
   void set();
-  void clear() { flag_.store(0, std::memory_order_relaxed); }
+  void clear() { word_.fetch_and(~kSet, std::memory_order_relaxed); }
   // True once the flag is set (or when a set() woke us); false on timeout. A zero or
   // negative timeout just reports the flag.
   bool wait(Timeout timeout = forever);
+  // The same, until an absolute deadline (the C++ spelling, as condition_variable's).
+  bool wait_until(const Deadline& deadline);
 
  private:
-  std::atomic<std::uint32_t> flag_{0};
-  std::atomic<std::uint32_t> waiters_{0};
+  // The flag and the number of waiters share one word, so set() learns whether anyone waits
+  // in the same atomic step that raises the flag, and never reads the Event afterwards: a
+  // waiter may return and destroy it at once (the sem_post / std::latch pattern).
+  static constexpr std::uint32_t kSet = 1;
+  static constexpr std::uint32_t kOneWaiter = 2;
+  std::atomic<std::uint32_t> word_{0};
 };
 
 }  // namespace pyconc::threading

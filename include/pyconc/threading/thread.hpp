@@ -6,9 +6,13 @@
 // std::terminate. Names default to "Thread-N (target)". Non-daemon threads are joined at
 // normal process exit, as Python does; daemon threads are abandoned.
 //
-// Differences from Python: a Thread object is a handle to shared state, so a plain target
-// thread may outlive its Thread object (it keeps running, as in Python). A subclass object,
-// whose run() lives in the object, must be joined before it is destroyed.
+// A Thread is a handle to shared state: copies refer to the same thread, compare equal,
+// and keep what they refer to alive, like Python's references. current_thread(),
+// main_thread(), enumerate() and the excepthook hand out such handles, valid for as long as
+// the caller keeps them. A plain target thread may outlive the Thread object that started
+// it (it keeps running, as in Python). A subclass object, whose run() lives in the object,
+// must be joined before it is destroyed; a copy of it is a plain Thread handle (run() on a
+// copy calls no override).
 //
 //   using pyconc::threading::Thread;
 //   Thread t({.name = "worker-1"}, worker, std::string("task-1"));
@@ -55,9 +59,13 @@ class Thread {
       : Thread(TargetTag{}, std::move(options), pyconc::detail::callable_name(target),
                pyconc::detail::bind_call(std::forward<F>(target), std::forward<Args>(args)...)) {}
 
-  Thread(const Thread&) = delete;
-  Thread& operator=(const Thread&) = delete;
+  // Another handle to the same thread.
+  Thread(const Thread& other) : state_(other.state_) {}
+  Thread& operator=(const Thread& other);
   virtual ~Thread();
+
+  // Python's `is`: the same thread.
+  friend bool operator==(const Thread& a, const Thread& b) { return a.state_ == b.state_; }
 
   void start();
   // Python's run(): calls the target. Subclasses override it.
@@ -78,8 +86,6 @@ class Thread {
 
  private:
   friend struct detail::ThreadState;
-  friend Thread& current_thread();
-  friend Thread& main_thread();
   struct AdoptTag {};
   struct TargetTag {};
   Thread(TargetTag, ThreadOptions options, std::string target_name,
@@ -91,13 +97,19 @@ class Thread {
 
 // The Thread object of the calling thread; a registered "dummy" for threads not started
 // by pyconc (or "MainThread" for the process's main thread).
-Thread& current_thread();
-Thread& main_thread();
+Thread current_thread();
+Thread main_thread();
 // Every live thread: main, started pyconc threads, and dummies for foreign threads.
-std::vector<Thread*> enumerate();
+std::vector<Thread> enumerate();
 std::size_t active_count();
 std::uint64_t get_ident();
 std::uint64_t get_native_id();
+
+// Python's threading.stack_size(): the stack size of threads started from now on; 0 (the
+// default) is the platform's default (8 MiB on Linux). Setting it returns the previous
+// value; a size below 32 KiB, other than 0, throws ValueError.
+std::size_t stack_size();
+std::size_t stack_size(std::size_t size);
 
 // Python's threading._register_atexit: fn runs at process exit before non-daemon threads
 // are joined, hooks in reverse order of registration. Throws RuntimeError once shutdown

@@ -45,12 +45,14 @@ struct UnparkResult {
 
 // Queue the calling thread on `address` if validate() holds, run before_sleep() (after
 // queueing, so a waker that runs after it will find us), then sleep until unparked or the
-// deadline. Never returns spuriously.
+// deadline. Never returns spuriously. If before_sleep() returns false we do not sleep: we
+// leave the queue and return `invalid`, or `unparked` with the token when an unparker had
+// already taken us (so the caller can account for that wake-up).
 ParkOutcome park(const void* address, FunctionRef<bool()> validate,
-                 FunctionRef<void()> before_sleep, const Deadline& deadline);
+                 FunctionRef<bool()> before_sleep, const Deadline& deadline);
 inline ParkOutcome park(const void* address, FunctionRef<bool()> validate,
                         const Deadline& deadline) {
-  return park(address, validate, [] {}, deadline);
+  return park(address, validate, [] { return true; }, deadline);
 }
 
 // Wake the longest-parked thread on `address`. callback runs under the bucket lock with
@@ -64,10 +66,4 @@ inline UnparkResult unpark_one(const void* address) {
 // Wake every thread parked on `address`; returns how many.
 std::size_t unpark_all(const void* address);
 
-}  // namespace pyconc::detail::parking_lot
-
-namespace pyconc::detail::parking_lot {
-// In a child process after fork(): the other threads are gone, so are their queue entries
-// and any bucket lock they held. Called by the threading fork hook.
-void after_fork_in_child();
 }  // namespace pyconc::detail::parking_lot
