@@ -43,10 +43,7 @@ void register_at_fork_first(std::function<void()> after_in_child);
 template <class L>
 void fork_protect(L& lock) {
   register_at_fork([&lock] { lock.lock(); }, [&lock] { lock.unlock(); },
-                   [&lock] {
-                     lock.~L();
-                     new (&lock) L();
-                   });
+                   [&lock] { new (&lock) L(); });  // no destructor: it is held, by us
 }
 }  // namespace detail
 

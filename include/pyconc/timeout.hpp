@@ -3,7 +3,8 @@
 // A Timeout is either `pyconc::forever` (Python's None) or a duration of any
 // std::chrono type, including fractional seconds. Blocking calls turn it once into an
 // absolute steady-clock Deadline, so loops that wake up and wait again never stretch the
-// total wait. Each call decides what a negative timeout means, as Python does per call
+// total wait. Past TIMEOUT_MAX (about 292 years) every blocking call throws OverflowError,
+// as CPython's do; pyconc::forever is the way to say "no timeout". Each call decides what a negative timeout means, as Python does per call
 // (Lock.acquire rejects it, Condition.wait treats it as 0, ...): see negative().
 //
 //   using namespace std::chrono_literals;
@@ -61,9 +62,11 @@ class Timeout {
   bool negative() const { return value_ && *value_ < std::chrono::nanoseconds::zero(); }
   bool is_zero_or_negative() const { return value_ && *value_ <= std::chrono::nanoseconds::zero(); }
   std::chrono::nanoseconds duration() const { return *value_; }
-  // Negative durations give an already-expired deadline.
+  // Negative durations give an already-expired deadline. A duration above TIMEOUT_MAX
+  // (infinity included) throws OverflowError: CPython's rule for Lock.acquire, which every
+  // other blocking call of CPython inherits by waiting on a lock, and so does every
+  // blocking call of pyconc, since each turns its timeout into a deadline here.
   Deadline deadline() const;
-  // Python's range check: a duration above TIMEOUT_MAX raises OverflowError.
   void check_overflow() const;
 
  private:

@@ -18,6 +18,7 @@ std::chrono::nanoseconds Deadline::remaining() const {
 
 Deadline Timeout::deadline() const {
   if (!value_) return Deadline::never();
+  check_overflow();
   if (*value_ <= std::chrono::nanoseconds::zero()) return Deadline::now();
   return Deadline::after(*value_);
 }

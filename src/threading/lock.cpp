@@ -27,7 +27,6 @@ Deadline detail::lock_acquire_deadline(bool blocking, const Timeout& timeout) {
   }
   if (timeout.is_forever() || minus_one) return Deadline::never();
   if (timeout.negative()) throw ValueError("timeout value must be a non-negative number");
-  timeout.check_overflow();
   return timeout.deadline();
 }
 

@@ -121,8 +121,7 @@ void Registry::after_fork_in_parent() { instance().lock_.unlock(); }
 // forking thread becomes the main thread (Python's threading._after_fork).
 void Registry::after_fork_in_child() {
   Registry& r = instance();
-  r.lock_.~Lock();
-  new (&r.lock_) Lock();
+  new (&r.lock_) Lock();  // held by the forking thread (before_fork): made anew, not destroyed
   ThreadState* me = current_state();
   std::shared_ptr<ThreadState> survivor;
   for (auto& s : r.active_) {

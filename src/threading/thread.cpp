@@ -226,13 +226,15 @@ std::optional<std::uint64_t> Thread::native_id() const {
 }
 
 std::string Thread::repr() const {
-  std::string status = "initial";
   const auto phase = state_->phase.load();
-  if (phase == ThreadState::started) status = "started";
-  if (phase == ThreadState::stopped) status = "stopped";
-  if (daemon()) status += " daemon";
-  if (auto id = ident()) status += " " + std::to_string(*id);
-  return "<Thread(" + name() + ", " + status + ")>";
+  // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) on the chain of +.
+  std::string out = "<Thread(";
+  out += name();
+  out += phase == ThreadState::started ? ", started" : phase == ThreadState::stopped ? ", stopped" : ", initial";
+  if (daemon()) out += " daemon";
+  if (auto id = ident()) out += " " + std::to_string(*id);
+  out += ")>";
+  return out;
 }
 
 Thread current_thread() {

@@ -71,16 +71,14 @@ class Future : public FutureBase {
     typed().set_result(std::forward<U>(value)...);
   }
 
-  // The callback receives this future's type, so it can read result() directly.
+  // The callback receives this future's type, so it can read result() directly; a generic
+  // lambda ([](auto& f) {...}) and one taking `const FutureBase&` both work.
   template <class F>
     requires std::is_invocable_v<F&, const Future<T>&>
   void add_done_callback(F fn) const {
     state_->add_done_callback([fn = std::move(fn)](const FutureBase& base) mutable {
       fn(Future<T>::from_base(base));
     });
-  }
-  void add_done_callback(std::function<void(const FutureBase&)> fn) const {
-    FutureBase::add_done_callback(std::move(fn));
   }
 
   // A typed handle from a type-erased one; the caller guarantees the type.

@@ -11,6 +11,7 @@
 //   for (auto& f : pyconc::futures::as_completed(fs)) use(f.result());
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -77,6 +78,17 @@ auto wait(const Range& futures, Timeout timeout = forever, ReturnWhen return_whe
   for (std::size_t i = 0; i < unique.size(); ++i)
     (done_flags[i] ? result.done : result.not_done).push_back(std::move(unique[i]));
   return result;
+}
+
+// wait({f1, f2}): a braced list of futures of one type, or of FutureBase handles.
+template <class T>
+auto wait(std::initializer_list<Future<T>> futures, Timeout timeout = forever,
+          ReturnWhen return_when = ALL_COMPLETED) {
+  return wait<std::initializer_list<Future<T>>>(futures, timeout, return_when);
+}
+inline auto wait(std::initializer_list<FutureBase> futures, Timeout timeout = forever,
+                 ReturnWhen return_when = ALL_COMPLETED) {
+  return wait<std::initializer_list<FutureBase>>(futures, timeout, return_when);
 }
 
 // The range as_completed() returns; iterate it once.
@@ -163,6 +175,13 @@ template <class Range>
 auto as_completed(const Range& futures, Timeout timeout = forever) {
   using F = std::decay_t<decltype(*std::begin(futures))>;
   return AsCompleted<F>(futures, timeout);
+}
+template <class T>
+auto as_completed(std::initializer_list<Future<T>> futures, Timeout timeout = forever) {
+  return AsCompleted<Future<T>>(futures, timeout);
+}
+inline auto as_completed(std::initializer_list<FutureBase> futures, Timeout timeout = forever) {
+  return AsCompleted<FutureBase>(futures, timeout);
 }
 
 }  // namespace pyconc::futures

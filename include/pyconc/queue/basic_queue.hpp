@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -78,7 +79,9 @@ class BasicQueue {
   std::optional<T> try_get(Timeout timeout = std::chrono::seconds(0)) {
     std::unique_lock hold(mutex_);
     if (wait_for_item(timeout.deadline()) != Wait::ready) return std::nullopt;
-    return std::optional<T>(take());
+    storage_.prepare_pop();
+    const PopWhenTaken pop(*this);
+    return std::optional<T>(std::in_place, std::move_if_noexcept(storage_.front()));
   }
 
   std::size_t qsize() {
@@ -178,11 +181,28 @@ class BasicQueue {
     ++unfinished_;
     not_empty_.notify();
   }
+  // The item is built straight into the caller's object (guaranteed elision), and only
+  // once that succeeded does it leave the queue: a copy or move that throws leaves it there.
   T take() {
-    T item = storage_.pop();  // may throw: the queue is unchanged then
-    if (bounded()) not_full_.notify();  // nobody waits for room in an unbounded queue
-    return item;
+    storage_.prepare_pop();  // may throw (a comparator): the queue is unchanged then
+    const PopWhenTaken pop(*this);
+    return T(std::move_if_noexcept(storage_.front()));
   }
+  class PopWhenTaken {
+   public:
+    explicit PopWhenTaken(BasicQueue& q) : q_(q), exceptions_(std::uncaught_exceptions()) {}
+    ~PopWhenTaken() {
+      if (std::uncaught_exceptions() != exceptions_) return;  // the copy or move threw
+      q_.storage_.pop();
+      if (q_.bounded()) q_.not_full_.notify();  // nobody waits for room in an unbounded queue
+    }
+    PopWhenTaken(const PopWhenTaken&) = delete;
+    PopWhenTaken& operator=(const PopWhenTaken&) = delete;
+
+   private:
+    BasicQueue& q_;
+    const int exceptions_;
+  };
 
   threading::Lock mutex_;
   threading::Condition not_empty_{mutex_};

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "pyconc/detail/assert.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/rlock.hpp"
 
@@ -25,6 +26,8 @@ class Condition {
   Condition();  // over a new RLock, like Python's default
   explicit Condition(Lock& lock) : lock_(&lock) {}
   explicit Condition(RLock& lock) : rlock_(&lock) {}
+  // Destroying a Condition that threads wait on is a bug; debug and sanitizer builds abort.
+  ~Condition() { PYCONC_ASSERT(waiters_ == 0, "a Condition is destroyed while threads wait on it"); }
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
 

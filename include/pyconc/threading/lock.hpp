@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "pyconc/detail/assert.hpp"
 #include "pyconc/timeout.hpp"
 
 namespace pyconc::threading {
@@ -21,6 +22,9 @@ namespace pyconc::threading {
 class Lock {
  public:
   Lock() = default;
+  // Destroying a held Lock is a bug (a holder would release freed memory); debug and
+  // sanitizer builds abort with a message, release builds do not check.
+  ~Lock() { PYCONC_ASSERT(!locked(), "a Lock is destroyed while held"); }
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
 
