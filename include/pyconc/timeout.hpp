@@ -67,6 +67,7 @@ class Timeout {
   // other blocking call of CPython inherits by waiting on a lock, and so does every
   // blocking call of pyconc, since each turns its timeout into a deadline here.
   Deadline deadline() const;
+  // The same check alone, for calls that may return before computing a deadline.
   void check_overflow() const;
 
  private:

@@ -12,6 +12,7 @@ Barrier::Barrier(std::int64_t parties, std::function<void()> action, Timeout tim
 std::int64_t Barrier::wait() { return wait(default_timeout_); }
 
 std::int64_t Barrier::wait(Timeout timeout) {
+  const Deadline deadline = timeout.deadline();  // a bad timeout raises before we enter
   std::scoped_lock hold(cond_);
   enter();
   const std::int64_t index = count_++;
@@ -22,7 +23,7 @@ std::int64_t Barrier::wait(Timeout timeout) {
   if (index + 1 == parties_) {
     release_all();
   } else {
-    wait_for_release(timeout);
+    wait_for_release(deadline);
   }
   return index;
 }
@@ -45,8 +46,9 @@ void Barrier::release_all() {
   cond_.notify_all();
 }
 
-void Barrier::wait_for_release(const Timeout& timeout) {
-  if (!cond_.wait_for([this] { return state_ != State::filling; }, timeout)) {
+void Barrier::wait_for_release(const Deadline& deadline) {
+  while (state_ == State::filling && !deadline.expired()) cond_.wait_until(deadline);
+  if (state_ == State::filling) {
     break_barrier();
     throw BrokenBarrierError("barrier wait timed out");
   }

@@ -13,6 +13,7 @@ void Event::set() {
 }
 
 bool Event::wait(Timeout timeout) {
+  timeout.check_overflow();  // the rule holds whether or not we would block
   if (is_set()) return true;
   if (timeout.is_zero_or_negative()) return false;
   return wait_until(timeout.deadline());

@@ -25,6 +25,7 @@ bool Semaphore::try_decrement() {
 bool Semaphore::acquire(bool blocking, Timeout timeout) {
   if (!blocking && !timeout.is_forever())
     throw ValueError("can't specify timeout for non-blocking acquire");
+  timeout.check_overflow();  // the rule holds whether or not we would block
   if (try_decrement()) return true;
   if (!blocking || timeout.is_zero_or_negative()) return false;
   const Deadline deadline = timeout.deadline();

@@ -200,6 +200,7 @@ void Thread::run() {
 void Thread::join(Timeout timeout) {
   if (!state_->start_called.load()) throw RuntimeError("cannot join thread before it is started");
   if (state_.get() == detail::current_state()) throw RuntimeError("cannot join current thread");
+  timeout.check_overflow();
   if (!state_->finished.wait(timeout)) return;
   state_->join_os_thread();
 }
@@ -232,7 +233,10 @@ std::string Thread::repr() const {
   out += name();
   out += phase == ThreadState::started ? ", started" : phase == ThreadState::stopped ? ", stopped" : ", initial";
   if (daemon()) out += " daemon";
-  if (auto id = ident()) out += " " + std::to_string(*id);
+  if (auto id = ident()) {
+    out += ' ';
+    out += std::to_string(*id);
+  }
   out += ")>";
   return out;
 }

@@ -337,8 +337,8 @@ TEST(ThreadPool, ExceptionsStoredAndWorkerCarriesOn) {
   EXPECT_FALSE(ran.load());
 }
 
-// Beyond Python: a worker waiting on a future of its own pool runs queued tasks meanwhile,
-// so a recursive fan-out deeper than max_workers finishes.
+// Beyond Python: a worker blocked on a future lets a spare take its place, so a recursive
+// fan-out deeper than max_workers finishes.
 long fan_out(ThreadPoolExecutor& pool, int depth) {
   if (depth == 0) return 1;
   auto left = pool.submit([&pool, depth] { return fan_out(pool, depth - 1); });

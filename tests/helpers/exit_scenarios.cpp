@@ -9,7 +9,13 @@
 #include <string>
 #include <thread>
 
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
 #include "pyconc/futures.hpp"
+#include "pyconc/report.hpp"
 #include "pyconc/threading.hpp"
 
 using namespace std::chrono_literals;
@@ -180,6 +186,83 @@ int submit_after_interpreter_shutdown() {
   return 0;
 }
 
+// Forks repeatedly while other threads hold the library's internal locks (creating pools,
+// reporting exceptions from threads and from unread futures). Every child must be able to
+// start threads and pools, report an exception and exit 0; a child that deadlocks is
+// killed by its alarm and counted as a failure.
+int fork_while_busy() {
+  pyconc::set_report_sink([](std::string_view) {});  // the reports themselves are noise here
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<threading::Thread>> busy;
+  auto keep_busy = [&](std::function<void()> step) {
+    busy.push_back(std::make_unique<threading::Thread>([&stop, step] {
+      while (!stop.load()) step();
+    }));
+    busy.back()->start();
+  };
+  keep_busy([] {
+    pyconc::futures::ThreadPoolExecutor pool(2);
+    pool.submit([] { return 1; }).result();
+  });
+  keep_busy([] {
+    threading::Thread t([] { throw pyconc::ValueError("in a thread"); });
+    t.start();
+    t.join();
+  });
+  keep_busy([] {
+    pyconc::futures::Future<int> f;
+    f.set_running_or_notify_cancel();
+    f.set_exception(std::make_exception_ptr(pyconc::ValueError("never read")));
+  });
+  int failures = 0;
+  for (int i = 0; i < 40; ++i) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      alarm(20);
+      threading::Thread t([] { throw pyconc::ValueError("in the child"); });
+      t.start();
+      t.join();
+      pyconc::futures::ThreadPoolExecutor pool(2);
+      const int r = pool.submit([] { return 41; }).result() + 1;
+      pool.shutdown();
+      std::_Exit(r == 42 ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+  }
+  stop = true;
+  for (auto& t : busy) t->join();
+  std::printf("fork_while_busy: %d of 40 children failed\n", failures);
+  return failures == 0 ? 0 : 1;
+}
+
+// Exit while daemon threads, a pool and a non-daemon thread are all busy (run in a loop by
+// scripts/stress-exit to hunt rare aborts at exit).
+int busy_exit() {
+  for (int i = 0; i < 2; ++i) {
+    threading::Thread d({.daemon = true}, [] {
+      for (;;) {
+        threading::Thread t({.daemon = true}, [] {});
+        t.start();
+        t.join();
+      }
+    });
+    d.start();
+  }
+  static pyconc::futures::ThreadPoolExecutor pool(2);
+  for (int i = 0; i < 8; ++i) pool.submit([] { std::this_thread::sleep_for(1ms); });
+  threading::Thread worker([] {
+    for (int i = 0; i < 20; ++i) {
+      threading::Thread t([] {});
+      t.start();
+      t.join();
+    }
+  });
+  worker.start();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,6 +276,8 @@ int main(int argc, char** argv) {
   if (scenario == "fork_from_thread") return fork_from_thread();
   if (scenario == "pool_work_finishes_at_exit") return pool_work_finishes_at_exit();
   if (scenario == "submit_after_interpreter_shutdown") return submit_after_interpreter_shutdown();
+  if (scenario == "fork_while_busy") return fork_while_busy();
+  if (scenario == "busy_exit") return busy_exit();
   std::fprintf(stderr, "unknown scenario '%s'\n", scenario.c_str());
   return 2;
 }

@@ -55,3 +55,24 @@ TEST(ProcessExit, OnlyTheForkingThreadSurvivesFork) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every module's locks reset in a forked child (os::register_at_fork), even when the fork
+// comes while other threads hold them.
+TEST(Fork, ChildrenWorkWhileOtherThreadsHoldInternalLocks) {
+  const auto r = run_scenario("fork_while_busy");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 of 40 children failed"), std::string::npos) << r.output;
+}
+
+// Exit with daemon threads, a pool and a non-daemon thread busy: a clean exit, every time.
+TEST(ProcessExit, BusyExitIsClean) {
+  for (int i = 0; i < 20; ++i) {
+    const auto r = run_scenario("busy_exit");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    ASSERT_EQ(r.output, "") << r.output;
+  }
+}
+
+}  // namespace

@@ -77,7 +77,8 @@ class Future : public FutureBase {
     requires std::is_invocable_v<F&, const Future<T>&>
   void add_done_callback(F fn) const {
     state_->add_done_callback([fn = std::move(fn)](const FutureBase& base) mutable {
-      fn(Future<T>::from_base(base));
+      const Future<T> typed = Future<T>::from_base(base);  // an lvalue: auto& binds to it
+      fn(typed);
     });
   }
 

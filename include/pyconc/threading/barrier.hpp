@@ -40,7 +40,7 @@ class Barrier {
   enum class State { filling, draining, resetting, broken };
   void enter();
   void release_all();
-  void wait_for_release(const Timeout& timeout);
+  void wait_for_release(const Deadline& deadline);
   void leave();
   void break_barrier();
 
