@@ -1,11 +1,12 @@
-// Thread pools, side by side in one run:
+// Thread pools, side by side:
 //  1. 1,000,000 tiny tasks (return i + 1) submitted from one thread to a 2-worker pool, all
-//     results read: pyconc ThreadPoolExecutor against Asio's thread_pool with a
+//     results read, each contender in its own process (side_by_side.hpp): pyconc
+//     ThreadPoolExecutor against Asio's thread_pool with a
 //     std::packaged_task (promise/future) per task, oneTBB task_group (no per-task future:
 //     results go to an array), a textbook std::mutex + std::condition_variable pool returning
 //     std::futures, and Python's ThreadPoolExecutor (python3, 100,000 tasks, per task).
 //  2. Fan-out: 100 tasks that each wait 50 ms, over 10 workers: time above the ideal 0.5 s.
-//   build/release/bench/pool_bench [tasks] [rounds] [name filter]
+//   build/release/bench/pool_bench [--rounds 5] [--load 2] [--only NAME] [--size TASKS]
 #include <asio/post.hpp>
 #include <asio/thread_pool.hpp>
 #include <tbb/global_control.h>
@@ -150,7 +151,7 @@ double run_textbook(long tasks) {
 }
 
 // Python's ThreadPoolExecutor, scaled down; prints ns per task.
-double run_python() {
+double run_python() {  // ns per task, measured inside Python
   const char* script =
       "python3 -c \""
       "import time\n"
@@ -186,35 +187,22 @@ double fan_out_overhead_ms() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const long tasks = argc > 1 ? std::atol(argv[1]) : 1'000'000;
-  const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
-  const std::string only = argc > 3 ? argv[3] : "";  // run just the contenders matching this
-  std::vector<bench::Contender> contenders = {
-      {"pyconc ThreadPoolExecutor + Future", [=] { return run_pyconc(tasks); }, {}},
-      {"Asio thread_pool + packaged_task", [=] { return run_asio(tasks); }, {}},
-      {"oneTBB task_group (no futures)", [=] { return run_tbb(tasks); }, {}},
-      {"textbook mutex+condvar + std::future", [=] { return run_textbook(tasks); }, {}},
-  };
-  bench::keep_matching(contenders, only);
-  if (contenders.empty()) return 2;
-  std::printf("%ld tiny tasks, %d workers, results read; median of %d interleaved rounds\n", tasks,
-              kWorkers, rounds);
-  bench::run_interleaved(contenders, rounds);
-  const double ours = bench::median(contenders[0].samples);
-  for (const auto& c : contenders) {
-    const double m = bench::median(c.samples);
-    std::printf("  %-38s %8.0f ns/task   this/first = %.2fx\n", c.name.c_str(), m, m / ours);
-  }
-  if (!only.empty()) return 0;
-  const double py = run_python();
-  if (py > 0)
-    std::printf("  %-38s %8.0f ns/task   this/first = %.2fx  (100,000 tasks)\n",
-                "Python ThreadPoolExecutor", py, py / ours);
-  else
-    std::printf("  Python ThreadPoolExecutor: python3 not available\n");
-
+  const int rc = bench::run_comparison(
+      argc, argv,
+      {"ThreadPoolExecutor: %ld tiny tasks (return i + 1), 2 workers, every result read",
+       "ns/task", false, 1'000'000,
+       {
+           {"pyconc ThreadPoolExecutor + Future", run_pyconc},
+           {"Asio thread_pool + packaged_task", run_asio},
+           {"oneTBB task_group (no futures)", run_tbb},
+           {"textbook mutex+condvar + std::future", run_textbook},
+           {"Python ThreadPoolExecutor (100k tasks)", [](long) { return run_python(); }},
+       }});
+  const bool child = argc > 1 && std::string(argv[1]) == "--one";
+  if (rc != 0 || child) return rc;
   std::vector<double> overheads;
-  for (int r = 0; r < rounds; ++r) overheads.push_back(fan_out_overhead_ms());
-  std::printf("fan-out, 100 x 50 ms over 10 workers: %.2f ms above the ideal 0.5 s (median)\n",
+  for (int r = 0; r < 5; ++r) overheads.push_back(fan_out_overhead_ms());
+  std::printf("fan-out, 100 x 50 ms over 10 workers: %.2f ms above the ideal 0.5 s (median of 5)\n",
               bench::median(overheads));
+  return 0;
 }

@@ -1,9 +1,8 @@
 // Blocking MPMC queue: 2 producers / 2 consumers move 1,000,000 ints through a queue of
 // capacity 1024. pyconc::queue::Queue<int> against a textbook std::mutex + two
 // std::condition_variable bounded queue, moodycamel::BlockingConcurrentQueue and
-// oneTBB's concurrent_bounded_queue, in one run; each is run 5 times, interleaved, and
-// the median throughput is compared.
-//   build/release/bench/queue_bench [items] [rounds] [name filter]
+// oneTBB's concurrent_bounded_queue; each contender in its own process (side_by_side.hpp).
+//   build/release/bench/queue_bench [--rounds 5] [--load 2] [--only NAME] [--size ITEMS]
 #include <blockingconcurrentqueue.h>
 #include <tbb/concurrent_queue.h>
 
@@ -13,7 +12,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -148,23 +146,15 @@ double run_once(long items) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const long items = argc > 1 ? std::atol(argv[1]) : 1'000'000;
-  const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
-  const std::string only = argc > 3 ? argv[3] : "";  // run just the contenders matching this
-  std::vector<bench::Contender> contenders = {
-      {"pyconc::queue::Queue<int>", [=] { return run_once<PyconcQueue>(items); }, {}},
-      {"textbook mutex+2 condvars", [=] { return run_once<TextbookQueue>(items); }, {}},
-      {"moodycamel BlockingConcurrentQueue", [=] { return run_once<MoodycamelBounded>(items); }, {}},
-      {"oneTBB concurrent_bounded_queue", [=] { return run_once<TbbBounded>(items); }, {}},
-      {"moodycamel unbounded (no capacity)", [=] { return run_once<MoodycamelUnbounded>(items); }, {}},
-  };
-  bench::keep_matching(contenders, only);
-  if (contenders.empty()) return 2;
-  std::printf("MPMC %dP/%dC, capacity %zu, %ld items, median of %d interleaved rounds\n",
-              kProducers, kConsumers, kCapacity, items, rounds);
-  bench::run_interleaved(contenders, rounds);
-  const double ours = bench::median(contenders[0].samples);
-  for (const auto& c : contenders)
-    std::printf("  %-36s %6.2f M items/s   first/this = %.2fx\n", c.name.c_str(),
-                bench::median(c.samples) / 1e6, ours / bench::median(c.samples));
+  return bench::run_comparison(
+      argc, argv,
+      {"Queue<int> MPMC: 2 producers / 2 consumers, capacity 1024, %ld items", "M items/s", true,
+       1'000'000,
+       {
+           {"pyconc::queue::Queue<int>", [](long n) { return run_once<PyconcQueue>(n) / 1e6; }},
+           {"textbook mutex+2 condvars", [](long n) { return run_once<TextbookQueue>(n) / 1e6; }},
+           {"moodycamel BlockingConcurrentQueue", [](long n) { return run_once<MoodycamelBounded>(n) / 1e6; }},
+           {"oneTBB concurrent_bounded_queue", [](long n) { return run_once<TbbBounded>(n) / 1e6; }},
+           {"moodycamel unbounded (no capacity)", [](long n) { return run_once<MoodycamelUnbounded>(n) / 1e6; }},
+       }});
 }

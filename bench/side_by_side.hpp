@@ -1,35 +1,139 @@
-// Runs contenders in interleaved rounds (so machine noise hits them all alike) and reports
-// each one's median next to the first contender's: the shape every peer comparison here has.
+// The shape of every peer comparison here: each contender measured in a fresh process of
+// its own (this program re-run with --one NAME), rounds alternating the order, median and
+// spread per contender, ratios against the first. Never two contenders in one process:
+// whoever runs second there inherits warm malloc arenas and page tables, which a user who
+// runs one program alone never sees.
+//
+//   PROGRAM [--rounds N] [--load K] [--only TEXT] [--size N]
+//     --load K starts K CPU-bound processes (sh -c 'while :; do :; done') for the whole
+//     measurement and stops them afterwards: the machine a service shares with others.
 #pragma once
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
 
-namespace bench {
+extern char** environ;
 
-inline double median(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
-}
+namespace bench {
 
 struct Contender {
   std::string name;
-  std::function<double()> run;  // one measurement
-  std::vector<double> samples;
+  std::function<double(long size)> run;  // one measurement, in this process
 };
 
-// Keeps only the contenders whose name contains `only` (all when empty).
-inline void keep_matching(std::vector<Contender>& contenders, const std::string& only) {
-  if (only.empty()) return;
-  std::erase_if(contenders, [&](const Contender& c) { return c.name.find(only) == std::string::npos; });
+struct Comparison {
+  std::string title;          // printed first; "%ld" is replaced by the size
+  std::string unit;           // "ns/task", "M items/s", ...
+  bool higher_is_better;      // for the ratio column: always "how many times better is ours"
+  long default_size;
+  std::vector<Contender> contenders;  // the first is pyconc
+  std::vector<std::string> child_prefix = {};  // arguments before the flags, for the children
+};
+
+inline double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
 }
 
-inline void run_interleaved(std::vector<Contender>& contenders, int rounds) {
-  for (int r = 0; r < rounds; ++r)
-    for (auto& c : contenders) c.samples.push_back(c.run());
+// CPU-bound processes competing for the cores; stopped (and reaped) on destruction.
+class Burners {
+ public:
+  explicit Burners(int count) {
+    for (int i = 0; i < count; ++i) {
+      pid_t pid = 0;
+      char sh[] = "sh", dash_c[] = "-c", loop[] = "while :; do :; done";
+      char* argv[] = {sh, dash_c, loop, nullptr};
+      if (posix_spawnp(&pid, "sh", nullptr, nullptr, argv, environ) == 0) pids_.push_back(pid);
+    }
+  }
+  ~Burners() {
+    for (pid_t pid : pids_) kill(pid, SIGKILL);
+    for (pid_t pid : pids_) waitpid(pid, nullptr, 0);
+  }
+  Burners(const Burners&) = delete;
+  Burners& operator=(const Burners&) = delete;
+
+ private:
+  std::vector<pid_t> pids_;
+};
+
+// Runs `self --one NAME --size N` and reads the one number it prints; < 0 on failure.
+inline double measure_in_fresh_process(const std::string& self, const std::string& name, long size) {
+  const std::string command = self + " --one '" + name + "' --size " + std::to_string(size);
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  double value = -1;
+  if (std::fscanf(pipe, "%lf", &value) != 1) value = -1;
+  if (pclose(pipe) != 0) value = -1;
+  return value;
+}
+
+inline int run_comparison(int argc, char** argv, Comparison cmp) {
+  int rounds = 5, load = 0;
+  long size = cmp.default_size;
+  std::string only, one;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--rounds") rounds = std::max(1, std::atoi(value.c_str()));
+    else if (flag == "--load") load = std::atoi(value.c_str());
+    else if (flag == "--only") only = value;
+    else if (flag == "--size") size = std::atol(value.c_str());
+    else if (flag == "--one") one = value;
+    else return std::fprintf(stderr, "unknown flag %s\n", flag.c_str()), 2;
+  }
+  if (!one.empty()) {  // the child: one measurement of one contender
+    for (auto& c : cmp.contenders)
+      if (c.name == one) return std::printf("%.6f\n", c.run(size)), 0;
+    return 2;
+  }
+  std::erase_if(cmp.contenders, [&](const Contender& c) {
+    return !only.empty() && c.name.find(only) == std::string::npos && &c != &cmp.contenders[0];
+  });
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 2;
+  exe[n] = '\0';
+  // The same program, with any words its own main() consumed before the harness flags.
+  std::string self = "'" + std::string(exe) + "'";
+  for (const std::string& word : cmp.child_prefix) self += " '" + word + "'";
+
+  std::string title = cmp.title;
+  if (auto at = title.find("%ld"); at != std::string::npos) title.replace(at, 3, std::to_string(size));
+  std::printf("%s\neach contender in its own process, %d rounds (order alternating), %d busy loop%s competing\n",
+              title.c_str(), rounds, load, load == 1 ? "" : "s");
+  std::fflush(stdout);
+  std::vector<std::vector<double>> samples(cmp.contenders.size());
+  {
+    Burners burners(load);
+    for (int r = 0; r < rounds; ++r) {
+      for (std::size_t k = 0; k < cmp.contenders.size(); ++k) {
+        const std::size_t i = r % 2 == 0 ? k : cmp.contenders.size() - 1 - k;
+        const double v = measure_in_fresh_process(self, cmp.contenders[i].name, size);
+        if (v < 0) return std::fprintf(stderr, "%s failed\n", cmp.contenders[i].name.c_str()), 1;
+        samples[i].push_back(v);
+      }
+    }
+  }
+  const double ours = median(samples[0]);
+  std::printf("  %-40s %12s %21s %10s\n", "contender", cmp.unit.c_str(), "spread (min-max)", "pyconc is");
+  for (std::size_t i = 0; i < cmp.contenders.size(); ++i) {
+    const auto [lo, hi] = std::minmax_element(samples[i].begin(), samples[i].end());
+    const double m = median(samples[i]);
+    const double better = cmp.higher_is_better ? ours / m : m / ours;
+    std::printf("  %-40s %12.2f %10.2f-%-10.2f %9.2fx\n", cmp.contenders[i].name.c_str(), m, *lo, *hi,
+                better);
+  }
+  return 0;
 }
 
 }  // namespace bench

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "pyconc/detail/spin.hpp"
 #include "pyconc/timeout.hpp"
 
 namespace pyconc::detail {
@@ -14,15 +15,5 @@ namespace pyconc::detail {
 // Returns false only when the deadline has passed.
 bool futex_wait(std::atomic<uint32_t>& word, uint32_t expected, const Deadline& deadline);
 void futex_wake(std::atomic<uint32_t>& word, int count);
-
-// One spin-wait step: tells the CPU we are spinning (x86 pause), so the sibling
-// hyper-thread and the memory bus are not hammered.
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 }  // namespace pyconc::detail

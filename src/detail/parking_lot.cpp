@@ -28,7 +28,7 @@ class WordLock {
   void lock() {
     uint32_t c = 0;
     if (state_.compare_exchange_strong(c, 1, std::memory_order_acquire)) return;
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < kWordLockSpins; ++i) {
       cpu_relax();
       c = 0;
       if (state_.load(std::memory_order_relaxed) == 0 &&

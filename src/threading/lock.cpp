@@ -1,8 +1,7 @@
 #include "pyconc/threading/lock.hpp"
 
-#include <sched.h>
-
 #include "detail/futex.hpp"
+#include "pyconc/detail/spin.hpp"
 #include "detail/parking_lot.hpp"
 
 namespace pyconc::threading {
@@ -12,10 +11,6 @@ namespace pl = pyconc::detail::parking_lot;
 namespace {
 // Token an unlocking thread gives a woken waiter when it hands the lock over directly.
 constexpr std::uintptr_t kHandoff = 1;
-// Spins before parking: a wake-up costs ~30 us here, a critical section far less. Each
-// spin yields the CPU (as CPython's PyMutex does) rather than pausing: with more threads
-// than cores the holder is often preempted, and only yielding lets it run and release.
-constexpr int kSpinLimit = 40;
 }  // namespace
 
 Deadline detail::lock_acquire_deadline(bool blocking, const Timeout& timeout) {
@@ -48,8 +43,15 @@ bool Lock::lock_contended(const Deadline& deadline) {
     }
     if (deadline.expired()) return false;
     if (!(bits & kHasParked)) {
-      if (spins++ < kSpinLimit) {
-        sched_yield();
+      // Before parking, step aside (yields, while they are cheap: the holder is often a
+      // thread of ours preempted on this CPU) or spin briefly (see pyconc/detail/spin.hpp).
+      if (spins < pyconc::detail::kLockYields && pyconc::detail::polite_yield()) {
+        ++spins;
+        continue;
+      }
+      if (spins < pyconc::detail::kLockYields + pyconc::detail::kSpinPauses) {
+        ++spins;
+        pyconc::detail::cpu_relax();
         continue;
       }
       if (!bits_.compare_exchange_weak(bits, bits | kHasParked, std::memory_order_relaxed))

@@ -3,14 +3,13 @@
 // count of unfinished tasks, 3.13's shutdown), parameterised by the storage order.
 #pragma once
 
-#include <sched.h>
-
 #include <cstdint>
 #include <exception>
 #include <mutex>
 #include <optional>
 #include <utility>
 
+#include "pyconc/detail/spin.hpp"
 #include "pyconc/queue/errors.hpp"
 #include "pyconc/threading/condition.hpp"
 #include "pyconc/threading/lock.hpp"
@@ -159,21 +158,20 @@ class BasicQueue {
     return Wait::ready;
   }
   // Returns false once the deadline has passed. The first few rounds only step aside
-  // (drop the lock and yield) instead of parking: the other side usually makes progress
-  // within a few microseconds, and a park/unpark pair costs ~30 us on these machines.
+  // (drop the lock and yield) instead of parking, while yields are cheap: the other side
+  // usually makes progress within a few microseconds, and a park/unpark pair costs ~30 us
+  // here (the cost model is in pyconc/detail/spin.hpp).
   bool wait_on(threading::Condition& condition, const Deadline& deadline, int round) {
     if (deadline.expired()) return false;
-    if (round < kYieldRounds) {
+    if (round < pyconc::detail::kQueueYieldRounds) {
       mutex_.release();
-      sched_yield();
+      const bool yielded = pyconc::detail::polite_yield();
       mutex_.acquire();
-      return true;
+      if (yielded) return true;
     }
-    if (deadline.is_never()) return condition.wait(), true;
-    condition.wait(deadline.remaining());
+    condition.wait_until(deadline);
     return true;
   }
-  static constexpr int kYieldRounds = 3;
 
   template <class U>
   void store(U&& item) {
