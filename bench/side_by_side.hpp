@@ -9,9 +9,6 @@
 //     measurement and stops them afterwards: the machine a service shares with others.
 #pragma once
 
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +19,7 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "cpu_burners.hpp"
 
 namespace bench {
 
@@ -44,28 +41,6 @@ inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
 }
-
-// CPU-bound processes competing for the cores; stopped (and reaped) on destruction.
-class Burners {
- public:
-  explicit Burners(int count) {
-    for (int i = 0; i < count; ++i) {
-      pid_t pid = 0;
-      char sh[] = "sh", dash_c[] = "-c", loop[] = "while :; do :; done";
-      char* argv[] = {sh, dash_c, loop, nullptr};
-      if (posix_spawnp(&pid, "sh", nullptr, nullptr, argv, environ) == 0) pids_.push_back(pid);
-    }
-  }
-  ~Burners() {
-    for (pid_t pid : pids_) kill(pid, SIGKILL);
-    for (pid_t pid : pids_) waitpid(pid, nullptr, 0);
-  }
-  Burners(const Burners&) = delete;
-  Burners& operator=(const Burners&) = delete;
-
- private:
-  std::vector<pid_t> pids_;
-};
 
 // Runs `self --one NAME --size N` and reads the one number it prints; < 0 on failure.
 inline double measure_in_fresh_process(const std::string& self, const std::string& name, long size) {
@@ -114,7 +89,7 @@ inline int run_comparison(int argc, char** argv, Comparison cmp) {
   std::fflush(stdout);
   std::vector<std::vector<double>> samples(cmp.contenders.size());
   {
-    Burners burners(load);
+    pyconc::testing::CpuBurners burners(load);
     for (int r = 0; r < rounds; ++r) {
       for (std::size_t k = 0; k < cmp.contenders.size(); ++k) {
         const std::size_t i = r % 2 == 0 ? k : cmp.contenders.size() - 1 - k;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <string_view>
 
 #include "pyconc/errors.hpp"
 
@@ -21,6 +22,9 @@ std::string demangle(const char* mangled) {
 namespace {
 // "ns::worker(std::string)" -> "worker"; "ns::Outer::Fn" -> "Fn".
 std::string last_component(std::string name) {
+  static constexpr std::string_view kAnonymous = "(anonymous namespace)::";
+  for (auto at = name.find(kAnonymous); at != std::string::npos; at = name.find(kAnonymous))
+    name.erase(at, kAnonymous.size());
   if (auto paren = name.find('('); paren != std::string::npos) name.resize(paren);
   if (auto angle = name.find('<'); angle != std::string::npos && angle > 0) name.resize(angle);
   if (auto colon = name.rfind("::"); colon != std::string::npos) name.erase(0, colon + 2);
@@ -37,7 +41,11 @@ std::string function_symbol_name(const void* address) {
 
 std::string short_type_name(const std::type_info& type) {
   const std::string name = demangle(type.name());
-  if (name.find("{lambda") != std::string::npos) return "<lambda>";
+  // GCC spells a lambda's type "f()::{lambda()#1}", Clang "f()::$_1" (or "'lambda'()").
+  if (name.find("{lambda") != std::string::npos || name.find("'lambda") != std::string::npos)
+    return "<lambda>";
+  const auto colon = name.rfind("::");
+  if (name.compare(colon == std::string::npos ? 0 : colon + 2, 2, "$_") == 0) return "<lambda>";
   return last_component(name);
 }
 

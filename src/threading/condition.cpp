@@ -36,7 +36,7 @@ bool Condition::wait(Timeout timeout) { return wait_until(timeout.deadline()); }
 
 bool Condition::wait_until(const Deadline& deadline) {
   if (!is_owned()) throw RuntimeError("cannot wait on un-acquired lock");
-  ++waiters_;
+  waiters_.fetch_add(1, std::memory_order_relaxed);
   std::uint64_t saved = 0;
   std::exception_ptr release_failed;
   // The lock is released only once we are queued, so a notify() (which needs the lock)
@@ -56,19 +56,20 @@ bool Condition::wait_until(const Deadline& deadline) {
       },
       deadline);
   if (release_failed) {
-    if (!outcome.unparked()) --waiters_;
+    if (!outcome.unparked()) waiters_.fetch_sub(1, std::memory_order_relaxed);
     std::rethrow_exception(release_failed);
   }
   acquire_restore(saved);
-  if (!outcome.unparked()) --waiters_;  // a notifier uncounts the threads it wakes
+  // A notifier uncounts the threads it wakes; a timed-out waiter uncounts itself.
+  if (!outcome.unparked()) waiters_.fetch_sub(1, std::memory_order_relaxed);
   return outcome.unparked();
 }
 
 void Condition::notify(std::size_t n) {
   if (!is_owned()) throw RuntimeError("cannot notify on un-acquired lock");
-  while (n > 0 && waiters_ > 0) {
+  while (n > 0 && waiters_.load(std::memory_order_relaxed) > 0) {
     if (!pl::unpark_one(this).did_unpark) break;  // the rest timed out and are leaving
-    --waiters_;
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
     --n;
   }
 }

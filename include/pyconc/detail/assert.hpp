@@ -3,7 +3,8 @@
 // Active unless NDEBUG is defined, and whenever PYCONC_CHECKS is (the sanitizer presets
 // define it: their RelWithDebInfo flags define NDEBUG). A
 // failed check names the invariant and the place, and aborts: it reports a bug in pyconc
-// or a misuse that C++ cannot report any other way (a held Lock destroyed, say).
+// or a misuse that C++ cannot report any other way (a Lock destroyed while a thread waits
+// for it, say).
 #pragma once
 
 #include <cstdio>

@@ -11,6 +11,7 @@
 //   // elsewhere: { std::scoped_lock g(cv); items.push_back(x); cv.notify(); }
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -27,7 +28,10 @@ class Condition {
   explicit Condition(Lock& lock) : lock_(&lock) {}
   explicit Condition(RLock& lock) : rlock_(&lock) {}
   // Destroying a Condition that threads wait on is a bug; debug and sanitizer builds abort.
-  ~Condition() { PYCONC_ASSERT(waiters_ == 0, "a Condition is destroyed while threads wait on it"); }
+  ~Condition() {
+    PYCONC_ASSERT(waiters_.load(std::memory_order_relaxed) == 0,
+                  "a Condition is destroyed while threads wait on it");
+  }
   Condition(const Condition&) = delete;
   Condition& operator=(const Condition&) = delete;
 
@@ -68,7 +72,10 @@ class Condition {
   std::unique_ptr<RLock> own_rlock_;
   Lock* lock_ = nullptr;
   RLock* rlock_ = nullptr;
-  std::size_t waiters_ = 0;  // guarded by the lock: waiters are counted before they release it
+  // Waiters are counted before they release the lock. Atomic although the lock guards it:
+  // a waiter whose release failed uncounts itself without the lock, and the destructor's
+  // debug check reads it from a thread that may not hold the lock (the misuse it reports).
+  std::atomic<std::size_t> waiters_{0};
 };
 
 }  // namespace pyconc::threading

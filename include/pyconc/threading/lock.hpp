@@ -22,9 +22,13 @@ namespace pyconc::threading {
 class Lock {
  public:
   Lock() = default;
-  // Destroying a held Lock is a bug (a holder would release freed memory); debug and
-  // sanitizer builds abort with a message, release builds do not check.
-  ~Lock() { PYCONC_ASSERT(!locked(), "a Lock is destroyed while held"); }
+  // Destroying a held Lock is harmless, as in Python (LOCK-13): nobody else can reach it.
+  // Destroying it while another thread is parked waiting for it is a bug (the waiter would
+  // wake into freed memory); debug and sanitizer builds abort with a message.
+  ~Lock() {
+    PYCONC_ASSERT((bits_.load(std::memory_order_relaxed) & kHasParked) == 0,
+                  "a Lock is destroyed while threads wait for it");
+  }
   Lock(const Lock&) = delete;
   Lock& operator=(const Lock&) = delete;
 
