@@ -36,9 +36,14 @@ bool polite_yield() {
   const std::int64_t end = now_ns();
   const std::int64_t took = end - start;
   if (took > std::chrono::nanoseconds(kSlowYield).count() && process_cpu_ns() - cpu_start < took / 2)
-    g_yields_off_until.store(end + std::chrono::nanoseconds(kYieldPause).count(),
-                             std::memory_order_relaxed);
+    pause_yields(kYieldPause);
   return true;
+}
+
+bool yields_are_cheap() { return now_ns() >= g_yields_off_until.load(std::memory_order_relaxed); }
+
+void pause_yields(std::chrono::nanoseconds how_long) {
+  g_yields_off_until.store(now_ns() + how_long.count(), std::memory_order_relaxed);
 }
 
 }  // namespace pyconc::detail

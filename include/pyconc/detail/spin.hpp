@@ -47,5 +47,10 @@ inline void cpu_relax() {
 // Yields the CPU if yields are currently cheap, and learns from how long it took. Returns
 // false, without yielding, while yields are off.
 bool polite_yield();
+// Whether yields are on now (a caller that must drop a lock to yield asks first).
+bool yields_are_cheap();
+// Turns yields off for `how_long` (what a slow yield does; tests use it to take the
+// no-yield paths on purpose).
+void pause_yields(std::chrono::nanoseconds how_long);
 
 }  // namespace pyconc::detail

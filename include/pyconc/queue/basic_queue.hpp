@@ -163,11 +163,11 @@ class BasicQueue {
   // here (the cost model is in pyconc/detail/spin.hpp).
   bool wait_on(threading::Condition& condition, const Deadline& deadline, int round) {
     if (deadline.expired()) return false;
-    if (round < pyconc::detail::kQueueYieldRounds) {
+    if (round < pyconc::detail::kQueueYieldRounds && pyconc::detail::yields_are_cheap()) {
       mutex_.release();
-      const bool yielded = pyconc::detail::polite_yield();
+      pyconc::detail::polite_yield();
       mutex_.acquire();
-      if (yielded) return true;
+      return true;  // the lock was dropped: the caller must look at the queue again
     }
     condition.wait_until(deadline);
     return true;
