@@ -1,4 +1,5 @@
 // Behaviour at process exit and after fork(), checked in child processes.
+#include "parked.hpp"
 #include "scenario.hpp"
 #include "support.hpp"
 
@@ -61,6 +62,12 @@ namespace {
 // Every module's locks reset in a forked child (os::register_at_fork), even when the fork
 // comes while other threads hold them.
 TEST(Fork, ChildrenWorkWhileOtherThreadsHoldInternalLocks) {
+  if (pyconc::testing::kAddressSanitizer) {
+    // ASan's allocator (GCC 12 and LLVM 14 runtimes alike) takes no lock at fork: a child
+    // deadlocks in malloc whenever a parent thread was inside it. Nothing a library can
+    // reset; the plain and TSan builds run this test.
+    GTEST_SKIP() << "the ASan runtime's allocator is not fork-safe";
+  }
   const auto r = run_scenario("fork_while_busy");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("0 of 40 children failed"), std::string::npos) << r.output;

@@ -3,12 +3,12 @@
 // garbage collector cannot destroy an object a waiter still refers to; C++ can, and the
 // waiter would then wake into freed memory. Destroying a held Lock nobody waits for stays
 // harmless (LOCK-13, tested in lock_test.cpp).
-#include <fstream>
 #include <memory>
 #include <sstream>
 
 #include "pyconc/detail/assert.hpp"
 #include "pyconc/queue.hpp"
+#include "parked.hpp"
 #include "support.hpp"
 
 namespace {
@@ -17,24 +17,7 @@ using namespace pyconc::testing;
 using pyconc::threading::Lock;
 using pyconc::threading::Thread;
 
-// Whether the thread is asleep in futex(2) (syscall 202 on x86-64, 98 on aarch64): the
-// kernel's word that it has parked, read from /proc instead of guessed with a sleep.
-bool parked_in_futex(std::uint64_t native_id) {
-  std::ifstream file("/proc/self/task/" + std::to_string(native_id) + "/syscall");
-  long number = -1;
-  file >> number;
-#if defined(__x86_64__)
-  return number == 202;
-#elif defined(__aarch64__)
-  return number == 98;
-#else
-  return number >= 0;
-#endif
-}
-
-void wait_until_parked(const Thread& t) {
-  while (!parked_in_futex(*t.native_id())) std::this_thread::sleep_for(1ms);
-}
+void wait_until_parked(const Thread& t) { pyconc::testing::wait_until_parked(*t.native_id()); }
 
 class MisuseChecks : public ::testing::Test {
  protected:
