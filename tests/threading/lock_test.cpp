@@ -183,12 +183,15 @@ TEST(Lock, LongParkedWaiterIsHandedTheLock) {
     Lock lock;
     lock.acquire();
     std::atomic<bool> waiter_got{false};
+    pyconc::threading::Event acquiring;
     Thread waiter([&] {
+      acquiring.set();  // past here, the only place to sleep is acquire()
       lock.acquire();
       waiter_got = true;
       lock.release();
     });
     waiter.start();
+    acquiring.wait();
     ASSERT_TRUE(eventually([&] { return is_sleeping(waiter); }));  // parked in acquire()
     std::this_thread::sleep_for(5ms);
     lock.release();
