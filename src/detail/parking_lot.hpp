@@ -9,6 +9,10 @@
 // check "should I still sleep?" atomically with respect to any unpark on the same address:
 // no wake-up is ever lost. Unparks are FIFO per address.
 //
+// One address, one reason to wait: an object that parks for its own reason must not use an
+// address shared with a primitive inside it (a struct's first member has the struct's
+// address), or an unpark meant for one wakes a waiter of the other and a wake-up is lost.
+//
 // Eventual fairness: about once a millisecond per bucket (randomised) an unpark reports
 // be_fair, and a lock then hands itself to the woken thread instead of letting a running
 // thread barge in, so no waiter starves.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pyconc/os.hpp"
+#include "detail/built_at_load.hpp"
 
 namespace pyconc {
 
@@ -32,6 +33,7 @@ SinkSlot& slot() {
   }();
   return *s;
 }
+PYCONC_BUILD_AT_LOAD(slot());
 
 }  // namespace
 

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <mutex>
 #include <sstream>
+#include <utility>
 
 #include "detail/parking_lot.hpp"
 #include "pyconc/detail/type_name.hpp"
 #include "pyconc/futures/future.hpp"
 #include "pyconc/os.hpp"
 #include "pyconc/report.hpp"
+#include "detail/built_at_load.hpp"
 
 namespace pyconc::futures {
 
@@ -39,6 +41,7 @@ HookSlot& hook_slot() {
   }();
   return *s;
 }
+PYCONC_BUILD_AT_LOAD(hook_slot());
 
 void report_callback_exception(const FutureStateBase& future) {
   pyconc::report("exception calling callback for " + future.repr() + "\n" +
@@ -103,7 +106,7 @@ bool FutureStateBase::cancel() {
     if (!state_.compare_exchange_strong(expected, State::cancelled, std::memory_order_acq_rel))
       return false;  // running or finished (perhaps just now)
     notify_waiters_locked(State::cancelled);
-    callbacks.swap(callbacks_);
+    callbacks = take_callbacks_locked();
   }
   wake_and_run_callbacks(callbacks);
   return true;
@@ -143,13 +146,23 @@ void FutureStateBase::finish(pyconc::detail::FunctionRef<void()> store) {
     store();
     state_.store(State::finished, std::memory_order_release);
     notify_waiters_locked(State::finished);
-    callbacks.swap(callbacks_);
+    callbacks = take_callbacks_locked();
   }
   wake_and_run_callbacks(callbacks);
 }
 
+FutureStateBase::Observers& FutureStateBase::observers_locked() {
+  if (!observers_) observers_ = std::make_unique<Observers>();
+  return *observers_;
+}
+
+FutureStateBase::Callbacks FutureStateBase::take_callbacks_locked() {
+  return observers_ ? std::exchange(observers_->callbacks, {}) : Callbacks{};
+}
+
 void FutureStateBase::notify_waiters_locked(State state) {
-  for (Waiter* w : waiters_) w->on_done(this, state);
+  if (!observers_) return;
+  for (Waiter* w : observers_->waiters) w->on_done(this, state);
 }
 
 void FutureStateBase::wake_and_run_callbacks(
@@ -209,7 +222,7 @@ void FutureStateBase::add_done_callback(std::function<void(const FutureBase&)> f
   {
     std::scoped_lock hold(lock_);
     if (!done()) {
-      callbacks_.push_back(std::move(fn));
+      observers_locked().callbacks.push_back(std::move(fn));
       return;
     }
   }
@@ -223,14 +236,16 @@ void FutureStateBase::add_done_callback(std::function<void(const FutureBase&)> f
 bool FutureStateBase::add_waiter(Waiter* waiter) {
   std::scoped_lock hold(lock_);
   if (done_for_waiters()) return false;
-  waiters_.push_back(waiter);
+  observers_locked().waiters.push_back(waiter);
   return true;
 }
 
 void FutureStateBase::remove_waiter(Waiter* waiter) {
   std::scoped_lock hold(lock_);
-  auto it = std::find(waiters_.begin(), waiters_.end(), waiter);
-  if (it != waiters_.end()) waiters_.erase(it);
+  if (!observers_) return;
+  auto& waiters = observers_->waiters;
+  auto it = std::find(waiters.begin(), waiters.end(), waiter);
+  if (it != waiters.end()) waiters.erase(it);
 }
 
 std::string FutureStateBase::repr() const {

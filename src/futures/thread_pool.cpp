@@ -11,6 +11,7 @@
 #include "pyconc/report.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/thread.hpp"
+#include "detail/built_at_load.hpp"
 
 namespace pyconc::futures {
 
@@ -94,6 +95,7 @@ LivePools& live_pools() {
   }();
   return *pools;
 }
+PYCONC_BUILD_AT_LOAD(live_pools());
 
 void register_exit_hook_once() {
   static std::once_flag once;

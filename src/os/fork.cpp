@@ -5,6 +5,7 @@
 #include <new>
 #include <vector>
 
+#include "detail/built_at_load.hpp"
 #include "pyconc/os.hpp"
 
 namespace pyconc::os {
@@ -54,6 +55,8 @@ struct ForkHooks {
     return *h;
   }
 };
+
+PYCONC_BUILD_AT_LOAD(ForkHooks::instance());
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "pyconc/report.hpp"
 #include "pyconc/threading/lock.hpp"
 #include "pyconc/threading/thread.hpp"
+#include "detail/built_at_load.hpp"
 
 namespace pyconc::threading {
 
@@ -26,6 +27,7 @@ HookSlot& slot() {
   }();
   return *s;
 }
+PYCONC_BUILD_AT_LOAD(slot());
 
 // The header line, then "Type: message", as one report. The type comes from the hook's
 // arguments, as in Python.

@@ -6,6 +6,7 @@
 
 #include "pyconc/os.hpp"
 #include "pyconc/threading/excepthook.hpp"
+#include "detail/built_at_load.hpp"
 
 namespace pyconc::threading::detail {
 
@@ -13,6 +14,10 @@ Registry& Registry::instance() {
   static Registry* registry = new Registry;  // leaked on purpose: see the header
   return *registry;
 }
+
+namespace {
+PYCONC_BUILD_AT_LOAD(Registry::instance());
+}  // namespace
 
 Registry::Registry() {
   pyconc::os::register_at_fork(&Registry::before_fork, &Registry::after_fork_in_parent,

@@ -229,7 +229,12 @@ int fork_while_busy() {
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
+    ++failures;
+    if (WIFSIGNALED(status))
+      std::printf("child %d killed by signal %d\n", i, WTERMSIG(status));
+    else
+      std::printf("child %d exited %d\n", i, WEXITSTATUS(status));
   }
   stop = true;
   for (auto& t : busy) t->join();

@@ -177,17 +177,20 @@ TEST(Lock, IsOneByteAndLockable) {
 }
 
 // Eventual fairness: once a waiter has been parked for over a millisecond, release() hands
-// the lock to it directly, so the releasing thread cannot barge straight back in.
+// the lock to it directly, so the releasing thread cannot barge straight back in. The waiter
+// keeps the lock until main has tried to take it: a try_lock that succeeds then can only be
+// a barge, never the waiter having already come and gone on the other core.
 TEST(Lock, LongParkedWaiterIsHandedTheLock) {
   for (int round = 0; round < 5; ++round) {
     Lock lock;
     lock.acquire();
     std::atomic<bool> waiter_got{false};
-    pyconc::threading::Event acquiring;
+    pyconc::threading::Event acquiring, main_tried;
     Thread waiter([&] {
       acquiring.set();  // past here, the only place to sleep is acquire()
       lock.acquire();
       waiter_got = true;
+      main_tried.wait();
       lock.release();
     });
     waiter.start();
@@ -196,6 +199,7 @@ TEST(Lock, LongParkedWaiterIsHandedTheLock) {
     std::this_thread::sleep_for(5ms);
     lock.release();
     const bool barged = lock.try_lock();
+    main_tried.set();
     if (barged) lock.release();
     waiter.join();
     EXPECT_FALSE(barged) << "round " << round;

@@ -10,7 +10,8 @@
 //     a short pause-spin followed by parking is right.
 //
 // So yields are adaptive: polite_yield() times each yield, and one that takes longer than
-// kSlowYield, during which this process got less than half that time on the CPUs, means
+// kSlowYield, during which this process got less than half that time on the CPUs (read
+// around sampled yields only: see kCpuSampleEvery), means
 // another process took the CPU; yields are then off, process-wide, for
 // kYieldPause, after which one is tried again. While yields are off, callers spin with the
 // pause instruction (a bounded kSpinPauses budget) and then park.
@@ -23,6 +24,9 @@ namespace pyconc::detail {
 // A yield slower than this was not a switch between our own threads.
 inline constexpr std::chrono::microseconds kSlowYield{200};
 // How long yields stay off after a slow one (re-probing costs one slow yield).
+// One yield in this many reads the process's CPU time (a costly system call) to tell a
+// slow yield to a neighbour from one to our own thread; so does the one after a slow yield.
+inline constexpr unsigned kCpuSampleEvery = 16;
 inline constexpr std::chrono::milliseconds kYieldPause{100};
 // Yields a Lock spends before parking when yields are cheap (CPython's PyMutex also yields).
 inline constexpr int kLockYields = 40;

@@ -109,13 +109,23 @@ class FutureStateBase : public std::enable_shared_from_this<FutureStateBase> {
   void notify_waiters_locked(State state);
   bool park_until_done(const Deadline& deadline);
 
+  using Callbacks = std::vector<std::function<void(const FutureBase&)>>;
+  // Done callbacks and wait()/as_completed() waiters: most futures never have any, so
+  // they live apart, allocated on first use (a pool's per-task memory is the future).
+  struct Observers {
+    Callbacks callbacks;
+    std::vector<Waiter*> waiters;
+  };
+  Observers& observers_locked();
+  Callbacks take_callbacks_locked();
+
+  // Small fields first, packed into one word.
   threading::Lock lock_;
   std::atomic<State> state_{State::pending};
-  std::exception_ptr exception_;
   std::atomic<bool> exception_retrieved_{false};
   std::atomic<std::uint32_t> parked_{0};
-  std::vector<std::function<void(const FutureBase&)>> callbacks_;
-  std::vector<Waiter*> waiters_;
+  std::exception_ptr exception_;
+  std::unique_ptr<Observers> observers_;  // guarded by lock_
 };
 
 template <class T>
