@@ -23,10 +23,10 @@ namespace pyconc::detail {
 
 // A yield slower than this was not a switch between our own threads.
 inline constexpr std::chrono::microseconds kSlowYield{200};
-// How long yields stay off after a slow one (re-probing costs one slow yield).
 // One yield in this many reads the process's CPU time (a costly system call) to tell a
 // slow yield to a neighbour from one to our own thread; so does the one after a slow yield.
 inline constexpr unsigned kCpuSampleEvery = 16;
+// How long yields stay off after a slow one (re-probing costs one slow yield).
 inline constexpr std::chrono::milliseconds kYieldPause{100};
 // Yields a Lock spends before parking when yields are cheap (CPython's PyMutex also yields).
 inline constexpr int kLockYields = 40;
