@@ -24,6 +24,7 @@
 #include "pyconc/detail/function_ref.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/futures/future.hpp"
+#include "pyconc/futures/task_memory.hpp"
 
 namespace pyconc::futures {
 
@@ -173,7 +174,8 @@ class Executor {
   auto submit(F&& fn, Args&&... args) {
     using R = std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>...>;
     auto call = pyconc::detail::bind_call(std::forward<F>(fn), std::forward<Args>(args)...);
-    auto task = std::make_shared<detail::TaskImpl<R, decltype(call)>>(std::move(call));
+    using Impl = detail::TaskImpl<R, decltype(call)>;
+    auto task = std::allocate_shared<Impl>(detail::TaskAllocator<Impl>{}, std::move(call));
     Future<R> future(std::static_pointer_cast<detail::FutureState<R>>(task));
     submit_task(std::move(task));
     return future;
