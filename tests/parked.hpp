@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "pyconc/detail/sanitizers.hpp"
+
 namespace pyconc::testing {
 
 inline bool parked_in_futex(std::uint64_t native_id) {
@@ -29,20 +31,11 @@ inline void wait_until_parked(std::uint64_t native_id) {
   while (!parked_in_futex(native_id)) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-// Whether this build's allocator is a sanitizer's (GCC defines macros, Clang has features).
+// Whether this build's allocator is a sanitizer's.
 // Neither the ASan nor the TSan runtime of GCC 12 / LLVM 14 takes its allocator's locks
 // around fork(): a child forked while a parent thread is inside malloc hangs in its first
 // malloc. Tests that fork while other threads allocate cannot run under them.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool kSanitizerAllocator = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool kSanitizerAllocator = true;
-#else
-inline constexpr bool kSanitizerAllocator = false;
-#endif
-#else
-inline constexpr bool kSanitizerAllocator = false;
-#endif
+inline constexpr bool kSanitizerAllocator =
+    pyconc::detail::kAddressSanitizer || pyconc::detail::kThreadSanitizer;
 
 }  // namespace pyconc::testing

@@ -13,21 +13,13 @@
 #include <cstddef>
 #include <new>
 
+#include "pyconc/detail/sanitizers.hpp"
+
 namespace pyconc::futures::detail {
 
 // Whether blocks come from the arena: not under AddressSanitizer, where every block is its
 // own operator new so that ASan sees each free.
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kTaskArena = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool kTaskArena = false;
-#else
-inline constexpr bool kTaskArena = true;
-#endif
-#else
-inline constexpr bool kTaskArena = true;
-#endif
+inline constexpr bool kTaskArena = !pyconc::detail::kAddressSanitizer;
 
 inline constexpr std::size_t kLargestTaskBlock = 512;
 inline constexpr std::size_t kTaskBlockAlign = 64;
