@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "parked.hpp"
 #include "pyconc/threading.hpp"
 
 namespace pyconc::testing {
@@ -69,19 +70,11 @@ inline bool eventually(const std::function<bool()>& cond, Seconds limit = 30s) {
   return true;
 }
 
-// True while the kernel reports the thread as sleeping (state S): once a test thread has
-// passed its last step before a blocking call, that means it is parked in that call.
+// True while the thread is asleep in futex(2) (parked.hpp): once a test thread has passed
+// its last step before a blocking call, that means it is parked in that call.
 inline bool is_sleeping(const threading::Thread& t) {
   const auto tid = t.native_id();
-  if (!tid) return false;
-  std::FILE* f = std::fopen(("/proc/self/task/" + std::to_string(*tid) + "/stat").c_str(), "r");
-  if (!f) return false;
-  char buf[512] = {};
-  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  const std::string stat(buf, n);
-  const auto paren = stat.rfind(')');  // the name field may contain spaces
-  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S';
+  return tid && parked_in_futex(*tid);
 }
 
 inline bool all_sleeping(ThreadGroup& group) {

@@ -119,13 +119,14 @@ bool served_by_arena(std::size_t bytes, std::size_t align) {
 void* allocate_task_block(std::size_t bytes, std::size_t align) {
   if (!served_by_arena(bytes, align)) return ::operator new(bytes, std::align_val_t(align));
   const std::size_t c = class_of(bytes);
-  Arena& a = arena();
   if (t_cache_gone) {
+    Arena& a = arena();
     std::scoped_lock hold(a.lock);
     return take_one_locked(a, c);
   }
   FreeList& mine = t_cache.lists[c];
   if (!mine.head) {
+    Arena& a = arena();
     std::scoped_lock hold(a.lock);
     while (mine.count < kBatch) mine.push(take_one_locked(a, c));
   }
