@@ -9,6 +9,7 @@
 //   catch (const pyconc::RuntimeError& e) { std::puts(e.what()); }  // "release unlocked lock"
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -33,7 +34,21 @@ PYCONC_DEFINE_ERROR(ValueError, Error);
 PYCONC_DEFINE_ERROR(TypeError, Error);
 PYCONC_DEFINE_ERROR(OverflowError, Error);
 PYCONC_DEFINE_ERROR(TimeoutError, Error);
-// Python's SystemExit: raised in a thread it ends the thread silently (no excepthook report).
-PYCONC_DEFINE_ERROR(SystemExit, Error);
+// Python's SystemExit (sys.exit): raised in a thread it ends the thread silently (no
+// excepthook report); escaping a child process's target it sets the exit code, by Python's
+// rule: no argument → 0, an int → that int, a message → printed to stderr, then 1.
+class SystemExit : public Error {
+ public:
+  SystemExit() : code_(0) {}
+  explicit SystemExit(int code) : Error(std::to_string(code)), code_(code) {}
+  explicit SystemExit(const std::string& message) : Error(message) {}
+  const char* type_name() const noexcept override { return "SystemExit"; }
+  // The exit code a process ends with; has_message() says whether what() is to be printed.
+  int exit_code() const noexcept { return code_.value_or(1); }
+  bool has_message() const noexcept { return !code_.has_value(); }
+
+ private:
+  std::optional<int> code_;
+};
 
 }  // namespace pyconc
