@@ -1,4 +1,4 @@
-// Runs a scenario of tests/helpers/exit_scenarios.cpp in a child process: behaviour at
+// Runs a scenario of a helper program (tests/helpers/) in a child process: behaviour at
 // process exit and after fork() needs a process of its own.
 #pragma once
 
@@ -16,7 +16,8 @@ struct Outcome {
   std::string output;  // stdout and stderr together
 };
 
-inline Outcome run_scenario(const std::string& name) {
+// Runs `program scenario` and collects what it printed and how it exited.
+inline Outcome run_program(const std::string& program, const std::string& name) {
   // ThreadSanitizer refuses to start threads in a child of a multi-threaded fork unless
   // told otherwise; the fork scenario does exactly that on purpose. The scenarios also exit
   // while daemon threads run, as Python allows: a daemon thread stopped between another
@@ -24,7 +25,7 @@ inline Outcome run_scenario(const std::string& name) {
   const char* tsan = std::getenv("TSAN_OPTIONS");
   const std::string env = "TSAN_OPTIONS='" + std::string(tsan ? tsan : "") +
                           " die_after_fork=0 report_thread_leaks=0' ";
-  const std::string command = env + std::string(PYCONC_EXIT_SCENARIOS) + " " + name + " 2>&1";
+  const std::string command = env + program + " " + name + " 2>&1";
   std::FILE* pipe = popen(command.c_str(), "r");
   EXPECT_NE(pipe, nullptr);
   std::string output;
@@ -33,5 +34,9 @@ inline Outcome run_scenario(const std::string& name) {
   const int status = pipe ? pclose(pipe) : -1;
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
+
+#ifdef PYCONC_EXIT_SCENARIOS
+inline Outcome run_scenario(const std::string& name) { return run_program(PYCONC_EXIT_SCENARIOS, name); }
+#endif
 
 }  // namespace pyconc::testing

@@ -34,6 +34,15 @@ PYCONC_DEFINE_ERROR(ValueError, Error);
 PYCONC_DEFINE_ERROR(TypeError, Error);
 PYCONC_DEFINE_ERROR(OverflowError, Error);
 PYCONC_DEFINE_ERROR(TimeoutError, Error);
+// Python raises AssertionError for some misuse it checks with `assert` (a process started
+// twice, joined before it started); pyconc raises it in the same places.
+PYCONC_DEFINE_ERROR(AssertionError, Error);
+// Python's OSError and the subclasses pyconc raises (errno-style failures of the OS).
+PYCONC_DEFINE_ERROR(OSError, Error);
+PYCONC_DEFINE_ERROR(EOFError, Error);
+PYCONC_DEFINE_ERROR(FileExistsError, OSError);
+PYCONC_DEFINE_ERROR(FileNotFoundError, OSError);
+PYCONC_DEFINE_ERROR(BrokenPipeError, OSError);
 // Python's SystemExit (sys.exit): raised in a thread it ends the thread silently (no
 // excepthook report); escaping a child process's target it sets the exit code, by Python's
 // rule: no argument → 0, an int → that int, a message → printed to stderr, then 1.

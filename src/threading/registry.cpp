@@ -74,6 +74,14 @@ void Registry::add_atexit(std::function<void()> fn) {
   atexit_hooks_.push_back(std::move(fn));
 }
 
+void Registry::add_after_join(std::function<void()> fn) {
+  {
+    std::scoped_lock hold(lock_);
+    after_join_hooks_.push_back(std::move(fn));
+  }
+  arm_shutdown();
+}
+
 void Registry::arm_shutdown() {
   static std::once_flag once;
   std::call_once(once, [] { std::atexit(&Registry::shutdown); });
@@ -114,6 +122,18 @@ void Registry::shutdown() {
     for (auto& s : waiting) {
       s->finished.wait();
       s->join_os_thread();
+    }
+  }
+  std::vector<std::function<void()>> after_join;
+  {
+    std::scoped_lock hold(r.lock_);
+    after_join.swap(r.after_join_hooks_);
+  }
+  for (auto it = after_join.rbegin(); it != after_join.rend(); ++it) {
+    try {
+      (*it)();
+    } catch (...) {
+      excepthook({pyconc::detail::current_exception_type_name(), std::current_exception(), std::nullopt});
     }
   }
 }

@@ -22,8 +22,13 @@ class Registry {
   std::shared_ptr<ThreadState> main();
   void set_main(std::shared_ptr<ThreadState> state);
   void add_atexit(std::function<void()> fn);
+  // fn runs at process exit after every non-daemon thread has been joined, newest first
+  // (multiprocessing's exit function: Python runs it after threading._shutdown).
+  void add_after_join(std::function<void()> fn);
   // Called by Thread::start(): makes sure the exit sequence is registered.
   void arm_shutdown();
+  // The exit sequence, now: for a forked child process, which ends with _exit().
+  static void shutdown_now() { shutdown(); }
   Lock& lock() { return lock_; }
 
  private:
@@ -37,6 +42,7 @@ class Registry {
   std::vector<std::shared_ptr<ThreadState>> active_;
   std::shared_ptr<ThreadState> main_;
   std::vector<std::function<void()>> atexit_hooks_;
+  std::vector<std::function<void()>> after_join_hooks_;
   bool shutting_down_ = false;
 };
 

@@ -1,0 +1,18 @@
+// pyconc/multiprocessing.hpp — Python's `multiprocessing`: start methods and contexts,
+// Process, freeze_support, current_process / parent_process / active_children, and the
+// errors ProcessError, TimeoutError, AuthenticationError, BufferTooShort, RemoteError.
+//
+//   #include <pyconc/multiprocessing.hpp>
+//   void worker(int n) { std::printf("작업 %d 시작\n", n); }
+//   int main() {
+//     pyconc::multiprocessing::freeze_support();
+//     pyconc::multiprocessing::Process p(worker, 1);
+//     p.start();
+//     p.join();
+//   }
+#pragma once
+
+#include "pyconc/multiprocessing/context.hpp"
+#include "pyconc/multiprocessing/errors.hpp"
+#include "pyconc/multiprocessing/process.hpp"
+#include "pyconc/pickle.hpp"

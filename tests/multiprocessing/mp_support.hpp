@@ -1,0 +1,66 @@
+// Helpers for the multiprocessing tests: every start method, and waiting for a file.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "pyconc/multiprocessing.hpp"
+
+namespace pyconc::testing {
+
+// Each test that takes a start method runs under all three.
+class EveryStartMethod : public ::testing::TestWithParam<std::string> {
+ protected:
+  pyconc::multiprocessing::Context context() const { return pyconc::multiprocessing::get_context(GetParam()); }
+};
+
+inline std::string start_method_test_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+#define PYCONC_EVERY_START_METHOD(Suite)                                                           \
+  INSTANTIATE_TEST_SUITE_P(Methods, Suite, ::testing::Values("fork", "spawn", "forkserver"), \
+                           pyconc::testing::start_method_test_name)
+
+// A fresh path in the temporary directory, removed by the destructor.
+class TempPath {
+ public:
+  explicit TempPath(const std::string& tag) {
+    static int counter = 0;
+    path_ = "/tmp/pyconc-test-" + std::to_string(::getpid()) + "-" + tag + "-" + std::to_string(++counter);
+    std::remove(path_.c_str());
+  }
+  ~TempPath() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+  std::string read() const {
+    std::ifstream in(path_);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Waits (generously) until another process has written the file.
+  bool wait_exists(std::chrono::seconds limit = std::chrono::seconds(60)) const {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (::access(path_.c_str(), F_OK) != 0) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+  }
+
+ private:
+  std::string path_;
+};
+
+inline void write_file(const std::string& path, const std::string& text) {
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial);
+    out << text;
+  }
+  std::rename(partial.c_str(), path.c_str());  // readers see all of it or nothing
+}
+
+}  // namespace pyconc::testing
