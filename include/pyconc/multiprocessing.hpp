@@ -1,5 +1,6 @@
 // pyconc/multiprocessing.hpp — Python's `multiprocessing`: start methods and contexts,
-// Process, freeze_support, current_process / parent_process / active_children, and the
+// Process, freeze_support, current_process / parent_process / active_children, Pipe and
+// Connection (connection::wait), and the
 // errors ProcessError, TimeoutError, AuthenticationError, BufferTooShort, RemoteError.
 //
 //   #include <pyconc/multiprocessing.hpp>
@@ -12,6 +13,7 @@
 //   }
 #pragma once
 
+#include "pyconc/multiprocessing/connection.hpp"
 #include "pyconc/multiprocessing/context.hpp"
 #include "pyconc/multiprocessing/errors.hpp"
 #include "pyconc/multiprocessing/process.hpp"
