@@ -238,6 +238,9 @@ void Process::start() {
   }
   if (current_process().daemon()) throw AssertionError("daemonic processes are not allowed to have children");
   detail::live_children();  // reaps the children that ended (Python's _cleanup)
+  // As Python's Popen does: what this process has buffered comes out before anything the
+  // child writes (and under fork it would otherwise be written twice, once by each).
+  std::fflush(nullptr);
   std::scoped_lock hold(s.lock);
   if (s.phase != ProcessState::Phase::initial) throw AssertionError("cannot start a process twice");
   switch (method) {

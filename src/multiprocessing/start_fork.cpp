@@ -59,8 +59,6 @@ void warn_if_multithreaded() {
 void start_by_fork(ProcessState& state) {
   warn_if_multithreaded();
   const std::string parent_name = current_process().name();
-  // What this process has buffered would otherwise be written twice, once by each process.
-  std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) throw OSError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) run_forked_child(state, parent_name);

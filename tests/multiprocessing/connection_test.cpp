@@ -9,7 +9,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// PIPE-01: both ends of a duplex pipe send and receive objects and bytes.
+// covers PIPE-01: both ends of a duplex pipe send and receive objects and bytes.
 TEST(Pipe, DuplexCarriesObjectsAndBytes) {
   auto [a, b] = mp::Pipe();
   a.send(std::vector<int>{1, 2, 3});
@@ -20,7 +20,7 @@ TEST(Pipe, DuplexCarriesObjectsAndBytes) {
   EXPECT_EQ(b.recv_bytes(), "raw");
 }
 
-// PIPE-01: a 16 MiB message round-trips (a thread reads while the other end writes).
+// covers PIPE-01: a 16 MiB message round-trips (a thread reads while the other end writes).
 TEST(Pipe, LargeMessageRoundTrips) {
   auto [a, b] = mp::Pipe();
   std::string big(16 << 20, 'x');
@@ -30,7 +30,7 @@ TEST(Pipe, LargeMessageRoundTrips) {
   reader.join();
 }
 
-// PIPE-02: message boundaries are kept; an empty message is a message, and poll sees it.
+// covers PIPE-02: message boundaries are kept; an empty message is a message, and poll sees it.
 TEST(Pipe, BoundariesAndEmptyMessages) {
   auto [a, b] = mp::Pipe();
   a.send_bytes("one");
@@ -43,7 +43,7 @@ TEST(Pipe, BoundariesAndEmptyMessages) {
   EXPECT_FALSE(b.poll());
 }
 
-// PIPE-03: poll() and a negative timeout never block; poll(t) waits up to t; data stays
+// covers PIPE-03: poll() and a negative timeout never block; poll(t) waits up to t; data stays
 // pollable until read.
 TEST(Pipe, PollTimeouts) {
   auto [a, b] = mp::Pipe();
@@ -60,7 +60,7 @@ TEST(Pipe, PollTimeouts) {
   EXPECT_FALSE(b.poll());
 }
 
-// PIPE-04: once the other end has closed and nothing is buffered, recv raises EOFError;
+// covers PIPE-04: once the other end has closed and nothing is buffered, recv raises EOFError;
 // what was sent before the close is still delivered first. Sending to a closed peer is a
 // BrokenPipeError (not SIGPIPE).
 TEST(Pipe, EofAfterPeerClosed) {
@@ -77,7 +77,7 @@ TEST(Pipe, EofAfterPeerClosed) {
       pyconc::BrokenPipeError);
 }
 
-// PIPE-05: recv_bytes_into returns the size; a buffer too small raises BufferTooShort
+// covers PIPE-05: recv_bytes_into returns the size; a buffer too small raises BufferTooShort
 // carrying the whole message.
 TEST(Pipe, RecvBytesInto) {
   auto [a, b] = mp::Pipe();
@@ -96,7 +96,7 @@ TEST(Pipe, RecvBytesInto) {
   EXPECT_EQ(b.recv_bytes(), "next");  // the stream is still in step
 }
 
-// PIPE-06: send_bytes sends a slice; an offset or size outside the buffer is a ValueError.
+// covers PIPE-06: send_bytes sends a slice; an offset or size outside the buffer is a ValueError.
 TEST(Pipe, SendBytesSlices) {
   auto [a, b] = mp::Pipe();
   a.send_bytes("abcdef", 2, 3);
@@ -108,7 +108,7 @@ TEST(Pipe, SendBytesSlices) {
   EXPECT_FALSE(b.poll());
 }
 
-// PIPE-07: Pipe(duplex=false) is (reader, writer); the wrong direction is an OSError.
+// covers PIPE-07: Pipe(duplex=false) is (reader, writer); the wrong direction is an OSError.
 TEST(Pipe, OneWay) {
   auto [reader, writer] = mp::Pipe(false);
   EXPECT_TRUE(reader.readable());
@@ -120,7 +120,7 @@ TEST(Pipe, OneWay) {
   EXPECT_EQ(reader.recv<std::string>(), "one way");
 }
 
-// PIPE-08: a closed connection raises OSError; closing is idempotent; the last handle's
+// covers PIPE-08: a closed connection raises OSError; closing is idempotent; the last handle's
 // destruction closes it (the peer sees EOF); wait with a negative timeout returns at once.
 TEST(Pipe, CloseAndWait) {
   auto [a, b] = mp::Pipe();

@@ -7,7 +7,7 @@ namespace {
 
 void nothing() {}
 
-// CTX-01 / CTX-02: every Linux method is offered, the default (forkserver, as Python 3.14)
+// covers CTX-01, CTX-02: every Linux method is offered, the default (forkserver, as Python 3.14)
 // first.
 TEST(Context, AllStartMethodsDefaultFirst) {
   const auto all = mp::get_all_start_methods();
@@ -17,7 +17,7 @@ TEST(Context, AllStartMethodsDefaultFirst) {
   EXPECT_NE(std::find(all.begin(), all.end(), "spawn"), all.end());
 }
 
-// CTX-03: a context is bound to its method; get_context() of it is itself; its
+// covers CTX-03: a context is bound to its method; get_context() of it is itself; its
 // set_start_method raises ValueError; an unknown name is a ValueError.
 TEST(Context, ContextsAreBoundToTheirMethod) {
   for (std::string name : {"fork", "spawn", "forkserver"}) {
@@ -35,7 +35,7 @@ TEST(Context, ContextsAreBoundToTheirMethod) {
   }
 }
 
-// CTX-04: set_start_method works once; force overrides; None with force resets; allow_none
+// covers CTX-04: set_start_method works once; force overrides; None with force resets; allow_none
 // sees the reset state; get_start_method() fixes the default.
 TEST(Context, SetStartMethodOnce) {
   mp::set_start_method(std::nullopt, true);
@@ -53,7 +53,7 @@ TEST(Context, SetStartMethodOnce) {
   mp::set_start_method(std::nullopt, true);
 }
 
-// CTX-05: a context chosen at run time takes any callable; spawn and forkserver refuse at
+// covers CTX-05: a context chosen at run time takes any callable; spawn and forkserver refuse at
 // start() what they cannot carry, with PicklingError; fork runs it.
 TEST(Context, UnpicklableTargetsAreRefusedAtStart) {
   int captured = 7;

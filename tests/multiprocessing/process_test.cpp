@@ -54,7 +54,7 @@ void add_and_write(std::string path, int a, std::vector<int> more, std::string l
 class ProcessTest : public pyconc::testing::EveryStartMethod {};
 PYCONC_EVERY_START_METHOD(ProcessTest);
 
-// PRC-01: exitcode is empty before start and while running, 0 after a normal return;
+// covers PRC-01: exitcode is empty before start and while running, 0 after a normal return;
 // is_alive is false before start, true while running, false after join.
 TEST_P(ProcessTest, LifeCycleAndExitCode) {
   TempPath release("release");
@@ -72,7 +72,7 @@ TEST_P(ProcessTest, LifeCycleAndExitCode) {
   EXPECT_EQ(p.exitcode(), 0);
 }
 
-// PRC-03: the target receives its arguments (converted to its parameter types).
+// covers PRC-03: the target receives its arguments (converted to its parameter types).
 TEST_P(ProcessTest, TargetReceivesArguments) {
   TempPath out("args");
   auto p = context().Process(add_and_write, out.path(), 1, std::vector<int>{2, 3, 4}, "sum");
@@ -82,7 +82,7 @@ TEST_P(ProcessTest, TargetReceivesArguments) {
   EXPECT_EQ(out.read(), "sum=10");
 }
 
-// PRC-04: terminate() gives -SIGTERM, kill() -SIGKILL.
+// covers PRC-04: terminate() gives -SIGTERM, kill() -SIGKILL.
 TEST_P(ProcessTest, TerminateAndKill) {
   auto a = context().Process(sleep_forever);
   auto b = context().Process(sleep_forever);
@@ -98,7 +98,7 @@ TEST_P(ProcessTest, TerminateAndKill) {
   b.kill();
 }
 
-// PRC-05: join(timeout) returns after the timeout with the child still running; join(0) and
+// covers PRC-05: join(timeout) returns after the timeout with the child still running; join(0) and
 // a negative timeout return at once.
 TEST_P(ProcessTest, JoinTimeouts) {
   auto p = context().Process(sleep_forever);
@@ -114,7 +114,7 @@ TEST_P(ProcessTest, JoinTimeouts) {
   EXPECT_FALSE(p.is_alive());
 }
 
-// PRC-06 / PRC-07: an uncaught exception gives exit code 1; SystemExit's code is the exit
+// covers PRC-06, PRC-07: an uncaught exception gives exit code 1; SystemExit's code is the exit
 // code (none → 0, int → that int, a message → 1).
 TEST_P(ProcessTest, ExitCodes) {
   auto failing = context().Process(throw_error);
@@ -129,7 +129,7 @@ TEST_P(ProcessTest, ExitCodes) {
   EXPECT_EQ(none.exitcode(), 0);
 }
 
-// PRC-08: starting twice, or joining before start, is an AssertionError.
+// covers PRC-08: starting twice, or joining before start, is an AssertionError.
 TEST_P(ProcessTest, StartTwiceAndJoinBeforeStart) {
   auto p = context().Process(exit_with, 0);
   EXPECT_THROW(p.join(), pyconc::AssertionError);
@@ -139,7 +139,7 @@ TEST_P(ProcessTest, StartTwiceAndJoinBeforeStart) {
   EXPECT_THROW(p.start(), pyconc::AssertionError);
 }
 
-// PRC-09: close() refuses while the process runs; afterwards is_alive, join and terminate
+// covers PRC-09: close() refuses while the process runs; afterwards is_alive, join and terminate
 // raise ValueError; close is idempotent.
 TEST_P(ProcessTest, Close) {
   auto p = context().Process(sleep_forever);
@@ -155,7 +155,7 @@ TEST_P(ProcessTest, Close) {
   EXPECT_THROW(p.sentinel(), pyconc::ValueError);
 }
 
-// PRC-10: sentinel is a ValueError before start, then a descriptor that becomes readable
+// covers PRC-10: sentinel is a ValueError before start, then a descriptor that becomes readable
 // when the process ends.
 TEST_P(ProcessTest, Sentinel) {
   TempPath release("release");
@@ -170,7 +170,7 @@ TEST_P(ProcessTest, Sentinel) {
   EXPECT_EQ(p.exitcode(), 0);
 }
 
-// PRC-11 / PRC-14: the child knows itself (name, pid, the authkey it inherited) and its
+// covers PRC-11, PRC-14: the child knows itself (name, pid, the authkey it inherited) and its
 // parent (name, pid, alive); the top process has no parent.
 TEST_P(ProcessTest, IdentityAndParent) {
   EXPECT_EQ(mp::parent_process(), std::nullopt);
@@ -197,7 +197,33 @@ TEST_P(ProcessTest, DefaultNamesCount) {
   EXPECT_EQ(std::stoi(b.name().substr(8)), std::stoi(a.name().substr(8)) + 1);
 }
 
-// PRC-02: active_children() lists a process only while it is alive.
+void watch_parent(std::string path) {
+  const auto parent = mp::parent_process();
+  for (int i = 0; i < 60'000 && parent->is_alive(); ++i) std::this_thread::sleep_for(1ms);
+  write_file(path, parent->is_alive() ? "parent still alive" : "parent dead");
+}
+
+void start_watcher_then_hang(std::string method, std::string ready, std::string path) {
+  auto watcher = mp::get_context(method).Process(watch_parent, path);
+  watcher.start();
+  write_file(ready, "ready");
+  sleep_forever();
+}
+
+// covers PRC-11: parent_process() reports not-alive once the parent has died (here: killed
+// while its child watches it).
+TEST_P(ProcessTest, ParentDeathIsSeen) {
+  TempPath ready("ready"), out("watch");
+  auto middle = context().Process(start_watcher_then_hang, GetParam(), ready.path(), out.path());
+  middle.start();
+  ASSERT_TRUE(ready.wait_exists());
+  middle.kill();
+  middle.join();
+  ASSERT_TRUE(out.wait_exists());
+  EXPECT_EQ(out.read(), "parent dead");
+}
+
+// covers PRC-02: active_children() lists a process only while it is alive.
 TEST_P(ProcessTest, ActiveChildren) {
   auto p = context().Process(sleep_forever);
   auto listed = [&] {
@@ -240,7 +266,7 @@ void thread_then_return(std::string path) {
   t.start();
 }
 
-// PRC-12: a child waits for its own non-daemon threads before it ends.
+// covers PRC-12: a child waits for its own non-daemon threads before it ends.
 TEST_P(ProcessTest, ChildWaitsForItsThreads) {
   TempPath out("thread");
   auto p = context().Process(thread_then_return, out.path());

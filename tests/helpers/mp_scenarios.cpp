@@ -1,0 +1,99 @@
+// multiprocessing behaviour that needs a process of its own (what it prints, how it exits):
+// the multiprocessing tests run this program with "scenario" or "scenario:method".
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "pyconc/multiprocessing.hpp"
+#include "pyconc/threading.hpp"
+
+namespace mp = pyconc::multiprocessing;
+using namespace std::chrono_literals;
+
+namespace {
+
+void say(const std::string& line) {
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+void nothing() {}
+void sleep_forever() {
+  for (;;) ::pause();
+}
+void finish_later() {
+  std::this_thread::sleep_for(300ms);
+  say("non-daemon child finished");
+}
+void fail() { throw std::runtime_error("실패!"); }
+
+// The spawn/forkserver rule: without freeze_support(), start() refuses and starts nothing.
+int no_freeze_support(const std::string& method) {
+  auto p = mp::get_context(method).Process(nothing);
+  try {
+    p.start();
+    say("started (wrong)");
+    return 1;
+  } catch (const pyconc::RuntimeError& e) {
+    say(std::string("RuntimeError: ") + e.what());
+  }
+  say("children: " + std::to_string(mp::active_children().size()));
+  return 0;
+}
+
+// CTX-09: fork from a multi-threaded process warns, once.
+int fork_warning(bool with_thread) {
+  pyconc::threading::Event stop;
+  pyconc::threading::Thread t([&stop] { stop.wait(); });
+  if (with_thread) t.start();
+  for (int i = 0; i < 2; ++i) {
+    auto p = mp::get_context("fork").Process(nothing);
+    p.start();
+    p.join();
+  }
+  stop.set();
+  if (with_thread) t.join();
+  say("done");
+  return 0;
+}
+
+// PRC-13: at exit, daemon children are terminated and every child is joined.
+int children_at_exit(const std::string& method) {
+  auto daemon = mp::get_context(method).Process(mp::ProcessOptions{.daemon = true}, sleep_forever);
+  auto worker = mp::get_context(method).Process(finish_later);
+  daemon.start();
+  worker.start();
+  say("daemon pid " + std::to_string(*daemon.pid()));
+  say("main returns");
+  return 0;
+}
+
+// PRC-06: an uncaught exception is reported on the child's stderr; exit code 1.
+int exception_report(const std::string& method) {
+  auto p = mp::get_context(method).Process(fail);
+  p.start();
+  p.join();
+  say("exitcode " + std::to_string(*p.exitcode()));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string arg = argc > 1 ? argv[1] : "";
+  const std::string scenario = arg.substr(0, arg.find(':'));
+  const std::string method = arg.find(':') == std::string::npos ? "fork" : arg.substr(arg.find(':') + 1);
+  if (scenario != "no_freeze_support") mp::freeze_support();
+  if (scenario == "no_freeze_support") return no_freeze_support(method);
+  if (scenario == "fork_warning") return fork_warning(true);
+  if (scenario == "fork_single_threaded") return fork_warning(false);
+  if (scenario == "children_at_exit") return children_at_exit(method);
+  if (scenario == "exception_report") return exception_report(method);
+  std::fprintf(stderr, "unknown scenario %s\n", arg.c_str());
+  return 2;
+}
