@@ -33,6 +33,7 @@ PYCONC_DEFINE_ERROR(RuntimeError, Error);
 PYCONC_DEFINE_ERROR(ValueError, Error);
 PYCONC_DEFINE_ERROR(TypeError, Error);
 PYCONC_DEFINE_ERROR(OverflowError, Error);
+PYCONC_DEFINE_ERROR(IndexError, Error);
 PYCONC_DEFINE_ERROR(TimeoutError, Error);
 // Python raises AssertionError for some misuse it checks with `assert` (a process started
 // twice, joined before it started); pyconc raises it in the same places.

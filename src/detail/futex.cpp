@@ -9,7 +9,11 @@
 
 namespace pyconc::detail {
 
-bool futex_wait(std::atomic<uint32_t>& word, uint32_t expected, const Deadline& deadline) {
+namespace {
+int flags(FutexScope scope) { return scope == FutexScope::process_private ? FUTEX_PRIVATE_FLAG : 0; }
+}  // namespace
+
+bool futex_wait(std::atomic<uint32_t>& word, uint32_t expected, const Deadline& deadline, FutexScope scope) {
   timespec abs{};
   timespec* abs_ptr = nullptr;
   if (!deadline.is_never()) {
@@ -23,14 +27,14 @@ bool futex_wait(std::atomic<uint32_t>& word, uint32_t expected, const Deadline& 
     abs_ptr = &abs;
   }
   const long rc = syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word),
-                          FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected, abs_ptr, nullptr,
+                          FUTEX_WAIT_BITSET | flags(scope), expected, abs_ptr, nullptr,
                           FUTEX_BITSET_MATCH_ANY);
   if (rc == -1 && errno == ETIMEDOUT) return false;
   return true;  // woken, value changed (EAGAIN) or interrupted (EINTR): caller re-checks
 }
 
-void futex_wake(std::atomic<uint32_t>& word, int count) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, count,
+void futex_wake(std::atomic<uint32_t>& word, int count, FutexScope scope) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE | flags(scope), count,
           nullptr, nullptr, 0);
 }
 

@@ -1,0 +1,139 @@
+// Process-shared Lock, RLock, Semaphore, BoundedSemaphore and Event — Python's
+// multiprocessing.synchronize, with threading's semantics across processes.
+//
+// Each object is a small record in shared memory (a memfd block) on which processes wait
+// with the shared futex form: create it before starting the children that use it, and pass
+// it to them as a Process argument (fork shares the mapping; spawn and forkserver pass the
+// block's descriptor). Copies are handles to the same lock.
+//
+// Beyond Python, which hangs forever: when a process dies holding a Lock or RLock, the next
+// acquire() raises AbandonedLockError and the lock is free again. How the death is seen: the
+// lock records the pid of the process that acquired it; a waiter checks every 100 ms whether
+// that process still runs (a process that ended, or a zombie not yet reaped, counts as dead),
+// so the error comes within about 100 ms of the holder's death. A Semaphore has no holder and
+// is not checked. The check trusts the pid: if the dead holder's pid were reused within that
+// window by a new process, the lock would wait for that process instead.
+//
+//   pyconc::multiprocessing::Lock lock;                       // before the children start
+//   void worker(pyconc::multiprocessing::Lock lock) { std::scoped_lock hold(lock); ... }
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "pyconc/multiprocessing/errors.hpp"
+#include "pyconc/multiprocessing/shared_block.hpp"
+#include "pyconc/timeout.hpp"
+
+namespace pyconc::multiprocessing {
+
+// The lock's last holder died without releasing it; the lock is free again.
+PYCONC_DEFINE_ERROR(AbandonedLockError, ProcessError);
+
+namespace detail {
+struct SemLockWord;
+struct EventWord;
+}  // namespace detail
+
+// Python's multiprocessing.synchronize.SemLock: what Lock, RLock, Semaphore and
+// BoundedSemaphore share. Lockable.
+class SemLock {
+ public:
+  // Unlike threading's, a negative timeout or one given with blocking=false is not an
+  // error (MPL-04): it does not wait.
+  bool acquire(bool blocking = true, Timeout timeout = forever);
+  void release();
+  void lock() { acquire(); }
+  bool try_lock() { return acquire(false); }
+  void unlock() { release(); }
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    detail::SharedBlock::save(archive, block_);
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    block_ = detail::SharedBlock::load(archive);
+    word_ = static_cast<detail::SemLockWord*>(block_->data());
+  }
+
+ protected:
+  enum class Kind : std::uint32_t { semaphore, recursive_mutex };
+  SemLock(Kind kind, std::uint32_t value, std::uint32_t max_value);
+  SemLock(std::shared_ptr<detail::SharedBlock> block, std::size_t offset);
+  std::uint32_t value() const;
+
+  std::shared_ptr<detail::SharedBlock> block_;
+  detail::SemLockWord* word_ = nullptr;
+
+  template <class T>
+  friend class Value;
+  template <class T>
+  friend class Array;
+};
+
+// Not owned, like Python's: any process may release it; releasing it unlocked raises
+// ValueError (MPL-01).
+class Lock : public SemLock {
+ public:
+  Lock();
+};
+
+// Owned by one thread of one process; re-entrant. A release by another raises AssertionError
+// (MPL-02).
+class RLock : public SemLock {
+ public:
+  RLock();
+
+ private:
+  friend class SemLock;
+  RLock(std::shared_ptr<detail::SharedBlock> block, std::size_t offset) : SemLock(std::move(block), offset) {}
+  template <class T>
+  friend class Value;
+  template <class T>
+  friend class Array;
+};
+
+// get_value() tracks acquire/release; release may go above the initial value (MPL-03).
+class Semaphore : public SemLock {
+ public:
+  explicit Semaphore(std::uint32_t value = 1);
+  std::uint32_t get_value() const { return value(); }
+
+ protected:
+  Semaphore(std::uint32_t value, std::uint32_t max_value) : SemLock(Kind::semaphore, value, max_value) {}
+};
+
+// Releasing above the initial value raises ValueError (MPL-03).
+class BoundedSemaphore : public Semaphore {
+ public:
+  explicit BoundedSemaphore(std::uint32_t value = 1) : Semaphore(value, value) {}
+};
+
+// threading.Event across processes: set() in one process wakes waiters in all (MPL-06).
+class Event {
+ public:
+  Event();
+  bool is_set() const;
+  void set();
+  void clear();
+  // True when set (or set while waiting, even if cleared again), false after the timeout
+  // (a negative timeout does not wait).
+  bool wait(Timeout timeout = forever);
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    detail::SharedBlock::save(archive, block_);
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    block_ = detail::SharedBlock::load(archive);
+    word_ = static_cast<detail::EventWord*>(block_->data());
+  }
+
+ private:
+  std::shared_ptr<detail::SharedBlock> block_;
+  detail::EventWord* word_ = nullptr;
+};
+
+}  // namespace pyconc::multiprocessing

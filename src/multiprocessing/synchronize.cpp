@@ -1,0 +1,194 @@
+// Process-shared locks: a count in shared memory, waited on with the shared futex form.
+#include "pyconc/multiprocessing/synchronize.hpp"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <new>
+#include <string>
+
+#include "detail/futex.hpp"
+
+namespace pyconc::multiprocessing {
+
+namespace detail {
+
+// Lives in shared memory: lock-free atomics only (address-free across processes).
+struct SemLockWord {
+  std::atomic<std::uint32_t> value;
+  std::atomic<std::uint32_t> sleepers;
+  std::atomic<std::int32_t> owner_pid;   // Lock / RLock: the process that holds it (0: none)
+  std::atomic<std::uint32_t> owner_tid;  // RLock: the thread that holds it
+  std::atomic<std::uint32_t> count;      // RLock: recursion depth
+  std::uint32_t max_value;
+  std::uint32_t kind;
+};
+
+struct EventWord {
+  std::atomic<std::uint32_t> flag;
+  std::atomic<std::uint32_t> generation;  // bumped by set(): a waiter woken by it returns true
+  std::atomic<std::uint32_t> sleepers;
+};
+
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::int32_t>::is_always_lock_free);
+
+}  // namespace detail
+
+namespace {
+
+using pyconc::detail::FutexScope;
+constexpr auto kAbandonCheck = std::chrono::milliseconds(100);
+constexpr std::uint32_t kSemValueMax = 0x7fffffff;  // SEM_VALUE_MAX
+
+std::uint32_t this_thread_id() { return static_cast<std::uint32_t>(::syscall(SYS_gettid)); }
+
+// A process that has ended, or a zombie nobody has reaped yet, no longer holds anything.
+bool process_is_dead(pid_t pid) {
+  if (::kill(pid, 0) < 0 && errno == ESRCH) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() &&
+         (line[close + 2] == 'Z' || line[close + 2] == 'X');
+}
+
+Deadline acquire_deadline(bool blocking, const Timeout& timeout) {
+  if (!blocking) return Deadline::now();
+  if (timeout.is_forever()) return Deadline::never();
+  if (timeout.negative()) return Deadline::now();
+  return timeout.deadline();
+}
+
+Deadline earlier(const Deadline& a, const Deadline& b) {
+  if (a.is_never()) return b;
+  if (b.is_never()) return a;
+  return a.time_point() < b.time_point() ? a : b;
+}
+
+bool try_take(detail::SemLockWord& w) {
+  std::uint32_t v = w.value.load(std::memory_order_relaxed);
+  while (v > 0)
+    if (w.value.compare_exchange_weak(v, v - 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+  return false;
+}
+
+void give(detail::SemLockWord& w) {
+  w.value.fetch_add(1, std::memory_order_release);
+  if (w.sleepers.load(std::memory_order_seq_cst) > 0) pyconc::detail::futex_wake(w.value, 1, FutexScope::process_shared);
+}
+
+// The holder of a mutex-like lock died: the first waiter to notice frees the lock and
+// reports it; the others keep waiting and get the lock as usual.
+void check_abandoned(detail::SemLockWord& w, bool mutex_like) {
+  if (!mutex_like) return;
+  std::int32_t owner = w.owner_pid.load(std::memory_order_acquire);
+  if (owner == 0 || owner == ::getpid() || w.value.load() != 0 || !process_is_dead(owner)) return;
+  if (!w.owner_pid.compare_exchange_strong(owner, 0)) return;
+  w.owner_tid.store(0);
+  w.count.store(0);
+  give(w);
+  throw AbandonedLockError("the process (pid " + std::to_string(owner) +
+                           ") that held this lock died without releasing it; the lock is free again");
+}
+
+}  // namespace
+
+SemLock::SemLock(Kind kind, std::uint32_t value, std::uint32_t max_value)
+    : block_(detail::SharedBlock::create(sizeof(detail::SemLockWord) + 64)) {
+  word_ = new (block_->data()) detail::SemLockWord{};
+  word_->value.store(value);
+  word_->max_value = max_value;
+  word_->kind = static_cast<std::uint32_t>(kind);
+}
+
+SemLock::SemLock(std::shared_ptr<detail::SharedBlock> block, std::size_t offset) : block_(std::move(block)) {
+  word_ = new (static_cast<char*>(block_->data()) + offset) detail::SemLockWord{};
+  word_->value.store(1);
+  word_->max_value = 1;
+  word_->kind = static_cast<std::uint32_t>(Kind::recursive_mutex);
+}
+
+std::uint32_t SemLock::value() const { return word_->value.load(); }
+
+bool SemLock::acquire(bool blocking, Timeout timeout) {
+  auto& w = *word_;
+  const bool recursive = w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex);
+  const bool mutex_like = recursive || w.max_value == 1;
+  const pid_t me = ::getpid();
+  if (recursive && w.owner_pid.load() == me && w.owner_tid.load() == this_thread_id()) {
+    w.count.fetch_add(1);
+    return true;
+  }
+  const Deadline deadline = acquire_deadline(blocking, timeout);
+  for (;;) {
+    if (try_take(w)) break;
+    if (deadline.expired()) return false;
+    w.sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (w.value.load(std::memory_order_seq_cst) == 0)
+      pyconc::detail::futex_wait(w.value, 0, earlier(deadline, Deadline::after(kAbandonCheck)),
+                                 FutexScope::process_shared);
+    w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    check_abandoned(w, mutex_like);
+  }
+  if (mutex_like) w.owner_pid.store(me, std::memory_order_release);
+  if (recursive) {
+    w.owner_tid.store(this_thread_id());
+    w.count.store(1);
+  }
+  return true;
+}
+
+void SemLock::release() {
+  auto& w = *word_;
+  if (w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex)) {
+    if (w.owner_pid.load() != ::getpid() || w.owner_tid.load() != this_thread_id() || w.count.load() == 0)
+      throw AssertionError("attempt to release recursive lock not owned by thread");
+    if (w.count.fetch_sub(1) > 1) return;
+    w.owner_tid.store(0);
+  } else if (w.value.load() >= w.max_value) {
+    throw ValueError("semaphore or lock released too many times");
+  }
+  if (w.max_value == 1) w.owner_pid.store(0, std::memory_order_release);
+  give(w);
+}
+
+Lock::Lock() : SemLock(Kind::semaphore, 1, 1) {}
+RLock::RLock() : SemLock(Kind::recursive_mutex, 1, 1) {}
+Semaphore::Semaphore(std::uint32_t value) : SemLock(Kind::semaphore, value, kSemValueMax) {
+  if (value > kSemValueMax) throw ValueError("semaphore initial value too large");
+}
+
+Event::Event() : block_(detail::SharedBlock::create(sizeof(detail::EventWord) + 64)) {
+  word_ = new (block_->data()) detail::EventWord{};
+}
+
+bool Event::is_set() const { return word_->flag.load(std::memory_order_acquire) != 0; }
+
+void Event::set() {
+  word_->flag.store(1, std::memory_order_release);
+  word_->generation.fetch_add(1, std::memory_order_seq_cst);
+  if (word_->sleepers.load(std::memory_order_seq_cst) > 0)
+    pyconc::detail::futex_wake(word_->generation, INT32_MAX, FutexScope::process_shared);
+}
+
+void Event::clear() { word_->flag.store(0, std::memory_order_release); }
+
+bool Event::wait(Timeout timeout) {
+  if (is_set()) return true;
+  const Deadline deadline = acquire_deadline(true, timeout);
+  const std::uint32_t generation = word_->generation.load(std::memory_order_seq_cst);
+  if (is_set()) return true;
+  word_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+  while (word_->generation.load(std::memory_order_seq_cst) == generation && !deadline.expired())
+    pyconc::detail::futex_wait(word_->generation, generation, deadline, FutexScope::process_shared);
+  word_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  return word_->generation.load() != generation || is_set();
+}
+
+}  // namespace pyconc::multiprocessing
