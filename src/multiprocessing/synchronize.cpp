@@ -35,6 +35,15 @@ struct EventWord {
   std::atomic<std::uint32_t> sleepers;
 };
 
+// Waiters and wake-up tokens in one word, changed together: a waiter that times out just as
+// it is notified takes the token (and reports "notified"), so no token is left for a later
+// waiter to wake on spuriously.
+struct ConditionWord {
+  std::atomic<std::uint64_t> waiters_and_tokens;  // waiters << 32 | tokens
+  std::atomic<std::uint32_t> sequence;            // bumped by notify: the futex word
+};
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free && std::atomic<std::int32_t>::is_always_lock_free);
 
 }  // namespace detail
@@ -163,6 +172,93 @@ RLock::RLock() : SemLock(Kind::recursive_mutex, 1, 1) {}
 Semaphore::Semaphore(std::uint32_t value) : SemLock(Kind::semaphore, value, kSemValueMax) {
   if (value > kSemValueMax) throw ValueError("semaphore initial value too large");
 }
+
+std::uint32_t SemLock::release_save() {
+  auto& w = *word_;
+  if (w.kind != static_cast<std::uint32_t>(Kind::recursive_mutex)) {
+    release();
+    return 1;
+  }
+  const std::uint32_t depth = w.count.load();
+  w.count.store(1);
+  release();
+  return depth;
+}
+
+void SemLock::acquire_restore(std::uint32_t saved) {
+  acquire();
+  if (word_->kind == static_cast<std::uint32_t>(Kind::recursive_mutex)) word_->count.store(saved);
+}
+
+bool SemLock::is_owned_by_caller() const {
+  auto& w = *word_;
+  if (w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex))
+    return w.owner_pid.load() == ::getpid() && w.owner_tid.load() == this_thread_id() && w.count.load() > 0;
+  return w.value.load() == 0;  // a plain Lock has no owner: "held by someone"
+}
+
+namespace {
+constexpr std::uint64_t kOneWaiter = std::uint64_t{1} << 32;
+constexpr std::uint64_t kTokenMask = 0xffffffffu;
+
+// Leaves the waiters; takes a token if one is there. True: notified.
+bool leave_waiting(detail::ConditionWord& w) {
+  std::uint64_t v = w.waiters_and_tokens.load();
+  for (;;) {
+    const bool token = (v & kTokenMask) > 0;
+    const std::uint64_t next = v - kOneWaiter - (token ? 1 : 0);
+    if (w.waiters_and_tokens.compare_exchange_weak(v, next)) return token;
+  }
+}
+
+bool has_token(const detail::ConditionWord& w) { return (w.waiters_and_tokens.load() & kTokenMask) > 0; }
+}  // namespace
+
+Condition::Condition() : Condition(RLock()) {}
+
+Condition::Condition(SemLock lock)
+    : lock_(std::move(lock)), block_(detail::SharedBlock::create(sizeof(detail::ConditionWord) + 64)) {
+  word_ = new (block_->data()) detail::ConditionWord{};
+}
+
+void Condition::check_owned(const char* what) const {
+  if (!lock_.is_owned_by_caller()) throw RuntimeError(std::string("cannot ") + what + " on un-acquired lock");
+}
+
+bool Condition::wait(Timeout timeout) {
+  check_owned("wait");
+  const Deadline deadline = acquire_deadline(true, timeout);
+  auto& w = *word_;
+  w.waiters_and_tokens.fetch_add(kOneWaiter);
+  const std::uint32_t saved = lock_.release_save();
+  for (;;) {
+    const std::uint32_t sequence = w.sequence.load();
+    if (has_token(w) || deadline.expired()) break;
+    pyconc::detail::futex_wait(w.sequence, sequence, deadline, FutexScope::process_shared);
+  }
+  const bool notified = leave_waiting(w);
+  lock_.acquire_restore(saved);
+  return notified;
+}
+
+void Condition::notify(std::uint32_t n) {
+  check_owned("notify");
+  auto& w = *word_;
+  std::uint64_t v = w.waiters_and_tokens.load();
+  std::uint32_t granted = 0;
+  for (;;) {
+    const std::uint32_t waiters = static_cast<std::uint32_t>(v >> 32);
+    const std::uint32_t tokens = static_cast<std::uint32_t>(v & kTokenMask);
+    granted = std::min(n, waiters - std::min(waiters, tokens));
+    if (granted == 0) return;  // extra notifies do nothing
+    if (w.waiters_and_tokens.compare_exchange_weak(v, v + granted)) break;
+  }
+  w.sequence.fetch_add(1);
+  // Every sleeper re-checks; the tokens decide who returns "notified".
+  pyconc::detail::futex_wake(w.sequence, INT32_MAX, FutexScope::process_shared);
+}
+
+void Condition::notify_all() { notify(0xffffffffu); }
 
 Event::Event() : block_(detail::SharedBlock::create(sizeof(detail::EventWord) + 64)) {
   word_ = new (block_->data()) detail::EventWord{};

@@ -164,6 +164,81 @@ TEST(SharedCtypes, LocksAndSlices) {
   EXPECT_EQ(raw.get_obj()[2], 3);
 }
 
+// covers MPL-05: notify() wakes one, notify(n) n, notify_all() all, extra notifies do nothing;
+// wait(t) is false after t, wait(0) false at once, true when notified; waiting without the
+// lock is a RuntimeError.
+TEST(MpCondition, NotifyCountsAndTimeouts) {
+  mp::Condition cond;
+  EXPECT_THROW(cond.wait(), pyconc::RuntimeError);
+  EXPECT_THROW(cond.notify(), pyconc::RuntimeError);
+  {
+    std::scoped_lock hold(cond);
+    cond.notify();  // nobody waits: nothing happens
+    EXPECT_FALSE(cond.wait(0s));
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(cond.wait(100ms));
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);
+  }
+  std::atomic<int> waiting{0}, woken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 5; ++i)
+    threads.emplace_back([&] {
+      std::scoped_lock hold(cond);
+      ++waiting;
+      if (cond.wait(60s)) ++woken;
+    });
+  auto wait_until = [&](auto predicate) {
+    for (int i = 0; i < 60000 && !predicate(); ++i) std::this_thread::sleep_for(1ms);
+  };
+  auto all_waiting = [&] {
+    std::scoped_lock hold(cond);  // a waiter counted here has released the lock: it waits
+    return waiting.load() == 5;
+  };
+  wait_until(all_waiting);
+  {
+    std::scoped_lock hold(cond);
+    cond.notify();
+  }
+  wait_until([&] { return woken.load() == 1; });
+  {
+    std::scoped_lock hold(cond);
+    cond.notify(2);
+  }
+  wait_until([&] { return woken.load() == 3; });
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(woken.load(), 3);  // no more than asked for
+  {
+    std::scoped_lock hold(cond);
+    cond.notify_all();
+    cond.notify_all();  // extra: nothing
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(woken.load(), 5);
+}
+
+void wait_on_condition(mp::Condition cond, mp::RawValue<int> flag, mp::Event waiting) {
+  std::scoped_lock hold(cond);
+  waiting.set();
+  if (cond.wait_for([&] { return flag.value() == 1; }, 60s)) flag.set_value(2);
+}
+
+TEST_P(SharedAcrossProcesses, ConditionAcrossProcesses) {
+  mp::Condition cond;
+  mp::RawValue<int> flag(0);
+  mp::Event waiting;
+  auto p = context().Process(wait_on_condition, cond, flag, waiting);
+  p.start();
+  ASSERT_TRUE(waiting.wait(60s));
+  {
+    std::scoped_lock hold(cond);  // the child holds it until it waits
+    flag.set_value(1);
+    cond.notify();
+  }
+  p.join();
+  EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(flag.value(), 2);
+}
+
 void take_lock_and_die(mp::Lock lock, mp::Event taken) {
   lock.acquire();
   taken.set();

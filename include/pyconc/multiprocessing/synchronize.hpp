@@ -33,6 +33,7 @@ PYCONC_DEFINE_ERROR(AbandonedLockError, ProcessError);
 namespace detail {
 struct SemLockWord;
 struct EventWord;
+struct ConditionWord;
 }  // namespace detail
 
 // Python's multiprocessing.synchronize.SemLock: what Lock, RLock, Semaphore and
@@ -58,6 +59,12 @@ class SemLock {
   }
 
  protected:
+  friend class Condition;
+  // For Condition.wait: release completely (an RLock's whole depth), then take it back.
+  std::uint32_t release_save();
+  void acquire_restore(std::uint32_t saved);
+  bool is_owned_by_caller() const;
+
   enum class Kind : std::uint32_t { semaphore, recursive_mutex };
   SemLock(Kind kind, std::uint32_t value, std::uint32_t max_value);
   SemLock(std::shared_ptr<detail::SharedBlock> block, std::size_t offset);
@@ -108,6 +115,58 @@ class Semaphore : public SemLock {
 class BoundedSemaphore : public Semaphore {
  public:
   explicit BoundedSemaphore(std::uint32_t value = 1) : Semaphore(value, value) {}
+};
+
+// threading.Condition across processes, over a Lock or RLock (by default an RLock of its
+// own). wait() releases the lock completely and takes it back before returning; notify(n)
+// wakes n of the processes or threads waiting (MPL-05). wait/notify without holding the lock
+// raise RuntimeError (for a plain Lock, "held by someone" is what can be checked).
+class Condition {
+ public:
+  Condition();
+  explicit Condition(SemLock lock);
+  bool acquire(bool blocking = true, Timeout timeout = forever) { return lock_.acquire(blocking, timeout); }
+  void release() { lock_.release(); }
+  void lock() { acquire(); }
+  bool try_lock() { return acquire(false); }
+  void unlock() { release(); }
+
+  // True if notified, false on timeout (a zero or negative timeout does not wait).
+  bool wait(Timeout timeout = forever);
+  template <class Predicate>
+  auto wait_for(Predicate predicate, Timeout timeout = forever) -> decltype(predicate()) {
+    const Deadline deadline = timeout.deadline();
+    auto result = predicate();
+    while (!result && !deadline.expired()) {
+      if (deadline.is_never()) {
+        wait(forever);
+      } else {
+        wait(deadline.remaining());
+      }
+      result = predicate();
+    }
+    return result;
+  }
+  void notify(std::uint32_t n = 1);
+  void notify_all();
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    detail::SharedBlock::save(archive, block_);
+    archive(lock_);
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    block_ = detail::SharedBlock::load(archive);
+    word_ = static_cast<detail::ConditionWord*>(block_->data());
+    archive(lock_);
+  }
+
+ private:
+  void check_owned(const char* what) const;
+  SemLock lock_;
+  std::shared_ptr<detail::SharedBlock> block_;
+  detail::ConditionWord* word_ = nullptr;
 };
 
 // threading.Event across processes: set() in one process wakes waiters in all (MPL-06).
