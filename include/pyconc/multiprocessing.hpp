@@ -17,6 +17,7 @@
 #include "pyconc/multiprocessing/context.hpp"
 #include "pyconc/multiprocessing/errors.hpp"
 #include "pyconc/multiprocessing/process.hpp"
+#include "pyconc/multiprocessing/queues.hpp"
 #include "pyconc/multiprocessing/sharedctypes.hpp"
 #include "pyconc/multiprocessing/synchronize.hpp"
 #include "pyconc/pickle.hpp"
