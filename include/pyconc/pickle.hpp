@@ -85,29 +85,72 @@ namespace detail {
 // cereal writes to a std::ostream; these adapt a std::string (appended to) and a view (read).
 class StringSink : public std::streambuf {
  public:
-  explicit StringSink(std::string& out) : out_(out) {}
+  void target(std::string* out) { out_ = out; }
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_.append(s, static_cast<std::size_t>(n));
+    out_->append(s, static_cast<std::size_t>(n));
     return n;
   }
   int_type overflow(int_type c) override {
-    if (!traits_type::eq_int_type(c, traits_type::eof())) out_.push_back(traits_type::to_char_type(c));
+    if (!traits_type::eq_int_type(c, traits_type::eof())) out_->push_back(traits_type::to_char_type(c));
     return traits_type::not_eof(c);
   }
 
  private:
-  std::string& out_;
+  std::string* out_ = nullptr;
 };
 
 class ViewSource : public std::streambuf {
  public:
-  explicit ViewSource(std::string_view in) {
+  void view(std::string_view in) {
     char* begin = const_cast<char*>(in.data());  // read only: streambuf's API is not const
     setg(begin, begin, begin + in.size());
   }
 };
+
+// Building a std::ostream costs more than pickling an int (locale facets), so each thread
+// keeps one stream of each kind and re-points it; a nested dumps/loads (a serialize that
+// pickles) gets a fresh one.
+template <class Buffer, class Stream>
+class ThreadStream {
+ public:
+  ThreadStream() {
+    Slot& slot = this_thread_slot();
+    if (!slot.busy) {
+      slot.busy = true;
+      slot_ = &slot;
+      return;
+    }
+    own_ = std::make_unique<Slot>();
+  }
+  ~ThreadStream() {
+    if (slot_) slot_->busy = false;
+  }
+  ThreadStream(const ThreadStream&) = delete;
+  ThreadStream& operator=(const ThreadStream&) = delete;
+  Buffer& buffer() { return slot().buffer; }
+  Stream& stream() {
+    slot().stream.clear();
+    return slot().stream;
+  }
+
+ private:
+  struct Slot {
+    Buffer buffer;
+    Stream stream{&buffer};
+    bool busy = false;
+  };
+  static Slot& this_thread_slot() {
+    thread_local Slot slot;
+    return slot;
+  }
+  Slot& slot() { return slot_ ? *slot_ : *own_; }
+  Slot* slot_ = nullptr;
+  std::unique_ptr<Slot> own_;
+};
+using OutputStream = ThreadStream<StringSink, std::ostream>;
+using InputStream = ThreadStream<ViewSource, std::istream>;
 
 // A tag of T's type (FNV-1a of its mangled name): the same in every process of the program,
 // and in other programs built by the same compiler.
@@ -130,10 +173,10 @@ void dump_into(const T& value, std::string& out) {
                 "pyconc::pickle: this type cannot cross a process boundary (Python: \"can't pickle\"). "
                 "Give it a `template <class Archive> void serialize(Archive&)` member listing its fields, "
                 "or pass plain values, strings and standard containers instead of pointers or lambdas.");
-  detail::StringSink sink(out);
-  std::ostream stream(&sink);
+  detail::OutputStream stream;
+  stream.buffer().target(&out);
   try {
-    cereal::BinaryOutputArchive archive(stream);
+    cereal::BinaryOutputArchive archive(stream.stream());
     archive(detail::type_tag<T>(), value);
   } catch (const std::exception& e) {
     detail::throw_pickling_error(typeid(T).name(), e);
@@ -150,11 +193,11 @@ std::string dumps(const T& value) {
 template <class T>
 T loads(std::string_view bytes) {
   static_assert(Picklable<T>, "pyconc::pickle: this type cannot cross a process boundary (see dumps)");
-  detail::ViewSource source(bytes);
-  std::istream stream(&source);
+  detail::InputStream stream;
+  stream.buffer().view(bytes);
   T value{};
   try {
-    cereal::BinaryInputArchive archive(stream);
+    cereal::BinaryInputArchive archive(stream.stream());
     std::uint64_t tag = 0;
     archive(tag);
     if (tag != detail::type_tag<T>()) detail::throw_unpickling_error(typeid(T).name(), "the bytes hold another type");

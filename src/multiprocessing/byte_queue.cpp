@@ -6,6 +6,7 @@
 #include <new>
 
 #include "detail/futex.hpp"
+#include "pyconc/detail/spin.hpp"
 
 namespace pyconc::multiprocessing::detail {
 
@@ -55,6 +56,20 @@ void copy_out(const RingHeader& h, std::uint32_t at, void* to, std::uint32_t n) 
   const std::uint32_t first = std::min(n, h.capacity - at);
   std::memcpy(to, h.ring() + at, first);
   std::memcpy(static_cast<char*>(to) + first, h.ring(), n - first);
+}
+
+// Before sleeping: the other side is usually running on the other CPU and acts within
+// microseconds, while a futex sleep and wake-up costs ~30 us across CPUs (spin.hpp's cost
+// model). So step aside a few rounds (yield while yields are cheap, else pause-spin) with
+// the lock released, until `ready` says there is something to do.
+template <class Hold, class Ready>
+void step_aside(Hold& hold, Ready ready) {
+  hold.unlock();
+  for (int round = 0; round < pyconc::detail::kProcessQueueRounds && !ready(); ++round) {
+    if (pyconc::detail::polite_yield()) continue;
+    for (int i = 0; i < pyconc::detail::kSpinPauses && !ready(); ++i) pyconc::detail::cpu_relax();
+  }
+  hold.lock();
 }
 
 // Sleeps on `sequence` (read under the lock as `seen`) with the lock released.
@@ -125,12 +140,17 @@ bool ByteQueue::put(std::string_view message, const Deadline& deadline) {
     throw ValueError("an item of " + std::to_string(message.size()) + " bytes does not fit in the queue's buffer of " +
                      std::to_string(h.capacity) + " bytes (QueueOptions::buffer_bytes)");
   Hold hold(lock_);
-  for (;;) {
-    const bool room = (h.maxsize <= 0 || count_of(h) < static_cast<std::uint64_t>(h.maxsize)) &&
-                      h.capacity - used_bytes(h) >= need;
-    if (room) break;
+  auto room = [&] {
+    return (h.maxsize <= 0 || count_of(h) < static_cast<std::uint64_t>(h.maxsize)) &&
+           h.capacity - used_bytes(h) >= need;
+  };
+  for (int round = 0; !room(); ++round) {
     if (deadline.expired()) return false;
-    sleep_on(hold, h.room_sequence, h.room_sequence.load(), h.putters, deadline);
+    if (round == 0) {
+      step_aside(hold, room);
+    } else {
+      sleep_on(hold, h.room_sequence, h.room_sequence.load(), h.putters, deadline);
+    }
   }
   const std::uint64_t w = h.writer.load(std::memory_order_relaxed);
   const auto length = static_cast<std::uint32_t>(message.size());
@@ -147,11 +167,13 @@ bool ByteQueue::put(std::string_view message, const Deadline& deadline) {
 std::optional<std::string> ByteQueue::get(const Deadline& deadline) {
   RingHeader& h = *header_;
   Hold hold(lock_);
-  while (count_of(h) == 0) {
-    if (deadline.expired()) {
-      return std::nullopt;
+  for (int round = 0; count_of(h) == 0; ++round) {
+    if (deadline.expired()) return std::nullopt;
+    if (round == 0) {
+      step_aside(hold, [&] { return count_of(h) > 0; });
+    } else {
+      sleep_on(hold, h.items_sequence, h.items_sequence.load(), h.getters, deadline);
     }
-    sleep_on(hold, h.items_sequence, h.items_sequence.load(), h.getters, deadline);
   }
   const std::uint64_t r = h.reader.load(std::memory_order_relaxed);
   std::uint32_t length = 0;

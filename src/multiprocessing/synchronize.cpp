@@ -12,7 +12,10 @@
 #include <new>
 #include <string>
 
+#include "detail/built_at_load.hpp"
 #include "detail/futex.hpp"
+#include "pyconc/os.hpp"
+#include "pyconc/detail/spin.hpp"
 
 namespace pyconc::multiprocessing {
 
@@ -54,7 +57,31 @@ using pyconc::detail::FutexScope;
 constexpr auto kAbandonCheck = std::chrono::milliseconds(100);
 constexpr std::uint32_t kSemValueMax = 0x7fffffff;  // SEM_VALUE_MAX
 
-std::uint32_t this_thread_id() { return static_cast<std::uint32_t>(::syscall(SYS_gettid)); }
+// getpid() and gettid() are system calls (glibc caches neither): on the lock's hot path they
+// cost more than the lock. Both are cached, and the cache is renewed in a forked child.
+struct PidCache {
+  std::atomic<pid_t> pid{::getpid()};
+  PidCache() {
+    pyconc::os::register_at_fork({}, {}, [this] { pid.store(::getpid()); });
+  }
+};
+PidCache& pid_cache() {
+  static PidCache* cache = new PidCache;  // never destroyed: locks may be used during exit
+  return *cache;
+}
+PYCONC_BUILD_AT_LOAD(pid_cache());
+
+pid_t current_pid() { return pid_cache().pid.load(std::memory_order_relaxed); }
+
+std::uint32_t this_thread_id() {
+  thread_local pid_t cached_in = 0;  // the process the cached id belongs to
+  thread_local std::uint32_t tid = 0;
+  if (cached_in != current_pid()) {
+    tid = static_cast<std::uint32_t>(::syscall(SYS_gettid));
+    cached_in = current_pid();
+  }
+  return tid;
+}
 
 // A process that has ended, or a zombie nobody has reaped yet, no longer holds anything.
 bool process_is_dead(pid_t pid) {
@@ -97,7 +124,7 @@ void give(detail::SemLockWord& w) {
 void check_abandoned(detail::SemLockWord& w, bool mutex_like) {
   if (!mutex_like) return;
   std::int32_t owner = w.owner_pid.load(std::memory_order_acquire);
-  if (owner == 0 || owner == ::getpid() || w.value.load() != 0 || !process_is_dead(owner)) return;
+  if (owner == 0 || owner == current_pid() || w.value.load() != 0 || !process_is_dead(owner)) return;
   if (!w.owner_pid.compare_exchange_strong(owner, 0)) return;
   w.owner_tid.store(0);
   w.count.store(0);
@@ -129,15 +156,21 @@ bool SemLock::acquire(bool blocking, Timeout timeout) {
   auto& w = *word_;
   const bool recursive = w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex);
   const bool mutex_like = recursive || w.max_value == 1;
-  const pid_t me = ::getpid();
+  const pid_t me = current_pid();
   if (recursive && w.owner_pid.load() == me && w.owner_tid.load() == this_thread_id()) {
     w.count.fetch_add(1);
     return true;
   }
   const Deadline deadline = acquire_deadline(blocking, timeout);
-  for (;;) {
+  for (int spins = 0;; ++spins) {
     if (try_take(w)) break;
     if (deadline.expired()) return false;
+    // Before sleeping, as threading::Lock does: step aside or pause-spin (spin.hpp).
+    if (spins < pyconc::detail::kLockYields && pyconc::detail::polite_yield()) continue;
+    if (spins < pyconc::detail::kLockYields + pyconc::detail::kSpinPauses) {
+      pyconc::detail::cpu_relax();
+      continue;
+    }
     w.sleepers.fetch_add(1, std::memory_order_seq_cst);
     if (w.value.load(std::memory_order_seq_cst) == 0)
       pyconc::detail::futex_wait(w.value, 0, earlier(deadline, Deadline::after(kAbandonCheck)),
@@ -156,7 +189,7 @@ bool SemLock::acquire(bool blocking, Timeout timeout) {
 void SemLock::release() {
   auto& w = *word_;
   if (w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex)) {
-    if (w.owner_pid.load() != ::getpid() || w.owner_tid.load() != this_thread_id() || w.count.load() == 0)
+    if (w.owner_pid.load() != current_pid() || w.owner_tid.load() != this_thread_id() || w.count.load() == 0)
       throw AssertionError("attempt to release recursive lock not owned by thread");
     if (w.count.fetch_sub(1) > 1) return;
     w.owner_tid.store(0);
@@ -193,7 +226,7 @@ void SemLock::acquire_restore(std::uint32_t saved) {
 bool SemLock::is_owned_by_caller() const {
   auto& w = *word_;
   if (w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex))
-    return w.owner_pid.load() == ::getpid() && w.owner_tid.load() == this_thread_id() && w.count.load() > 0;
+    return w.owner_pid.load() == current_pid() && w.owner_tid.load() == this_thread_id() && w.count.load() > 0;
   return w.value.load() == 0;  // a plain Lock has no owner: "held by someone"
 }
 

@@ -35,6 +35,9 @@ inline constexpr int kLockYields = 40;
 inline constexpr int kSpinPauses = 64;
 // Rounds a queue steps aside (drop its lock, yield) before waiting on its condition.
 inline constexpr int kQueueYieldRounds = 3;
+// Rounds a multiprocessing queue steps aside before sleeping on its futex: across processes
+// the other side is on the other CPU as often as not, and its wake-up costs the most.
+inline constexpr int kProcessQueueRounds = 16;
 // The parking lot's bucket lock: held for a few list operations only.
 inline constexpr int kWordLockSpins = 100;
 
