@@ -84,7 +84,8 @@ void set_event(mp::Event started, mp::Event go) {
 class SharedAcrossProcesses : public pyconc::testing::EveryStartMethod {};
 PYCONC_EVERY_START_METHOD(SharedAcrossProcesses);
 
-// Mutual exclusion across processes: no update is lost.
+// covers CTX-07: a lock made before the children start works with every start method (pyconc
+// has no fork-only locks). Mutual exclusion across processes: no update is lost.
 TEST_P(SharedAcrossProcesses, LockSerializesProcesses) {
   mp::Lock lock;
   mp::RawValue<long> counter(0);
