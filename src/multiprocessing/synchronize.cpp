@@ -9,12 +9,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <new>
 #include <string>
 
 #include "detail/built_at_load.hpp"
 #include "detail/futex.hpp"
 #include "pyconc/os.hpp"
+#include "pyconc/threading/barrier_cycle.hpp"
 #include "pyconc/detail/spin.hpp"
 
 namespace pyconc::multiprocessing {
@@ -38,12 +40,15 @@ struct EventWord {
   std::atomic<std::uint32_t> sleepers;
 };
 
-// Waiters and wake-up tokens in one word, changed together: a waiter that times out just as
-// it is notified takes the token (and reports "notified"), so no token is left for a later
-// waiter to wake on spuriously.
+// Python's Condition keeps a FIFO of per-waiter locks; this is that FIFO in shared memory:
+// one slot per waiter, with the ticket that orders it. Slots are claimed, notified and freed
+// under the condition's lock; a sleeper only reads its own slot.
+inline constexpr std::uint32_t kConditionSlots = 1024;
 struct ConditionWord {
-  std::atomic<std::uint64_t> waiters_and_tokens;  // waiters << 32 | tokens
-  std::atomic<std::uint32_t> sequence;            // bumped by notify: the futex word
+  std::atomic<std::uint32_t> sequence;  // bumped by notify: the futex word all sleepers watch
+  std::uint64_t next_ticket;
+  std::atomic<std::uint32_t> state[kConditionSlots];  // 0 free, 1 waiting, 2 notified
+  std::uint64_t ticket[kConditionSlots];
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
@@ -231,20 +236,7 @@ bool SemLock::is_owned_by_caller() const {
 }
 
 namespace {
-constexpr std::uint64_t kOneWaiter = std::uint64_t{1} << 32;
-constexpr std::uint64_t kTokenMask = 0xffffffffu;
-
-// Leaves the waiters; takes a token if one is there. True: notified.
-bool leave_waiting(detail::ConditionWord& w) {
-  std::uint64_t v = w.waiters_and_tokens.load();
-  for (;;) {
-    const bool token = (v & kTokenMask) > 0;
-    const std::uint64_t next = v - kOneWaiter - (token ? 1 : 0);
-    if (w.waiters_and_tokens.compare_exchange_weak(v, next)) return token;
-  }
-}
-
-bool has_token(const detail::ConditionWord& w) { return (w.waiters_and_tokens.load() & kTokenMask) > 0; }
+constexpr std::uint32_t kFree = 0, kWaiting = 1, kNotified = 2;
 }  // namespace
 
 Condition::Condition() : Condition(RLock()) {}
@@ -258,40 +250,112 @@ void Condition::check_owned(const char* what) const {
   if (!lock_.is_owned_by_caller()) throw RuntimeError(std::string("cannot ") + what + " on un-acquired lock");
 }
 
-bool Condition::wait(Timeout timeout) {
+bool Condition::wait(Timeout timeout) { return wait_until(acquire_deadline(true, timeout)); }
+
+bool Condition::wait_until(const Deadline& deadline) {
   check_owned("wait");
-  const Deadline deadline = acquire_deadline(true, timeout);
   auto& w = *word_;
-  w.waiters_and_tokens.fetch_add(kOneWaiter);
+  std::uint32_t slot = 0;
+  while (slot < detail::kConditionSlots && w.state[slot].load() != kFree) ++slot;
+  if (slot == detail::kConditionSlots) throw RuntimeError("too many waiters on one multiprocessing Condition");
+  w.ticket[slot] = w.next_ticket++;
+  w.state[slot].store(kWaiting);
   const std::uint32_t saved = lock_.release_save();
   for (;;) {
     const std::uint32_t sequence = w.sequence.load();
-    if (has_token(w) || deadline.expired()) break;
+    if (w.state[slot].load() == kNotified || deadline.expired()) break;
     pyconc::detail::futex_wait(w.sequence, sequence, deadline, FutexScope::process_shared);
   }
-  const bool notified = leave_waiting(w);
   lock_.acquire_restore(saved);
+  // With the lock held again: a notify that chose this slot after the timeout still counts.
+  const bool notified = w.state[slot].load() == kNotified;
+  w.state[slot].store(kFree);
   return notified;
 }
 
+// Wakes the n oldest waiters (FIFO, as Python's deque of waiters).
 void Condition::notify(std::uint32_t n) {
   check_owned("notify");
   auto& w = *word_;
-  std::uint64_t v = w.waiters_and_tokens.load();
-  std::uint32_t granted = 0;
-  for (;;) {
-    const std::uint32_t waiters = static_cast<std::uint32_t>(v >> 32);
-    const std::uint32_t tokens = static_cast<std::uint32_t>(v & kTokenMask);
-    granted = std::min(n, waiters - std::min(waiters, tokens));
-    if (granted == 0) return;  // extra notifies do nothing
-    if (w.waiters_and_tokens.compare_exchange_weak(v, v + granted)) break;
+  std::uint32_t woken = 0;
+  for (; woken < n; ++woken) {
+    std::uint32_t oldest = detail::kConditionSlots;
+    for (std::uint32_t i = 0; i < detail::kConditionSlots; ++i)
+      if (w.state[i].load() == kWaiting && (oldest == detail::kConditionSlots || w.ticket[i] < w.ticket[oldest]))
+        oldest = i;
+    if (oldest == detail::kConditionSlots) break;  // extra notifies do nothing
+    w.state[oldest].store(kNotified);
   }
+  if (woken == 0) return;
   w.sequence.fetch_add(1);
-  // Every sleeper re-checks; the tokens decide who returns "notified".
+  // Every sleeper re-checks its own slot.
   pyconc::detail::futex_wake(w.sequence, INT32_MAX, FutexScope::process_shared);
 }
 
 void Condition::notify_all() { notify(0xffffffffu); }
+
+struct Barrier::Shared {
+  threading::detail::BarrierState state;
+  std::int64_t count;
+  std::int64_t parties;
+};
+
+Barrier::Barrier(std::int64_t parties, void (*action)(), Timeout timeout)
+    : block_(detail::SharedBlock::create(sizeof(Shared) + 64)) {
+  if (parties < 1) throw ValueError("parties must be >= 1");
+  new (block_->data()) Shared{threading::detail::BarrierState::filling, 0, parties};
+  if (action) action_ = detail::locate_code(reinterpret_cast<const void*>(action));
+  if (!timeout.is_forever()) {
+    has_timeout_ = true;
+    timeout_ns_ = timeout.duration().count();
+  }
+}
+
+Barrier::Shared& Barrier::shared() const {
+  if (!block_) throw ValueError("an empty Barrier handle");
+  return *static_cast<Shared*>(block_->data());
+}
+
+Timeout Barrier::default_timeout() const {
+  if (!has_timeout_) return forever;
+  return std::chrono::nanoseconds(timeout_ns_);
+}
+
+std::int64_t Barrier::parties() const { return shared().parties; }
+
+threading::detail::BarrierCycle<Condition, std::int64_t> Barrier::cycle() {
+  return {cond_, shared().state, shared().count};
+}
+
+std::int64_t Barrier::wait() { return wait(default_timeout()); }
+
+std::int64_t Barrier::wait(Timeout timeout) {
+  const Deadline deadline = timeout.deadline();
+  std::function<void()> run_action;
+  if (action_) run_action = reinterpret_cast<void (*)()>(const_cast<void*>(detail::resolve_code(*action_)));
+  std::scoped_lock hold(cond_);
+  return cycle().wait(shared().parties, run_action, deadline);
+}
+
+void Barrier::reset() {
+  std::scoped_lock hold(cond_);
+  cycle().reset();
+}
+
+void Barrier::abort() {
+  std::scoped_lock hold(cond_);
+  cycle().abort();
+}
+
+std::int64_t Barrier::n_waiting() {
+  std::scoped_lock hold(cond_);
+  return cycle().n_waiting();
+}
+
+bool Barrier::broken() {
+  std::scoped_lock hold(cond_);
+  return cycle().broken();
+}
 
 Event::Event() : block_(detail::SharedBlock::create(sizeof(detail::EventWord) + 64)) {
   word_ = new (block_->data()) detail::EventWord{};

@@ -240,6 +240,54 @@ TEST_P(SharedAcrossProcesses, ConditionAcrossProcesses) {
   EXPECT_EQ(flag.value(), 2);
 }
 
+void pass_in_lockstep(mp::Barrier barrier, mp::RawArray<int> progress, int me, int passes) {
+  for (int i = 1; i <= passes; ++i) {
+    progress.get_obj()[me] = i;
+    barrier.wait(60s);
+    for (int other : progress.get_obj())
+      if (other < i) std::_Exit(4);  // someone was let through early
+    barrier.wait(60s);  // nobody starts the next pass before all have checked this one
+  }
+}
+
+// covers MPL-07: a Barrier keeps processes in lockstep for 1000 passes.
+TEST_P(SharedAcrossProcesses, BarrierThousandPasses) {
+  constexpr int kParties = 3, kPasses = 1000;
+  mp::Barrier barrier(kParties);
+  mp::RawArray<int> progress(kParties);
+  std::vector<mp::Process> others;
+  for (int me = 1; me < kParties; ++me)
+    others.push_back(context().Process(pass_in_lockstep, barrier, progress, me, kPasses));
+  for (auto& p : others) p.start();
+  pass_in_lockstep(barrier, progress, 0, kPasses);
+  for (auto& p : others) p.join();
+  for (auto& p : others) EXPECT_EQ(p.exitcode(), 0);
+  EXPECT_FALSE(barrier.broken());
+}
+
+int g_actions = 0;
+void count_action() { ++g_actions; }
+
+// The action runs once per cycle in the last arrival; a timeout breaks the barrier for all
+// until reset(); wait() returns distinct indexes.
+TEST(MpBarrier, ActionTimeoutAndReset) {
+  mp::Barrier barrier(2, count_action);
+  std::atomic<int> index_sum{0};
+  std::thread other([&] { index_sum += static_cast<int>(barrier.wait(60s)); });
+  index_sum += static_cast<int>(barrier.wait(60s));
+  other.join();
+  EXPECT_EQ(index_sum.load(), 1);  // 0 + 1
+  EXPECT_EQ(g_actions, 1);
+  EXPECT_THROW(barrier.wait(50ms), mp::BrokenBarrierError);
+  EXPECT_TRUE(barrier.broken());
+  EXPECT_THROW(barrier.wait(50ms), mp::BrokenBarrierError);
+  barrier.reset();
+  EXPECT_FALSE(barrier.broken());
+  EXPECT_EQ(barrier.n_waiting(), 0);
+  EXPECT_EQ(barrier.parties(), 2);
+  EXPECT_THROW(mp::Barrier(0), pyconc::ValueError);
+}
+
 void take_lock_and_die(mp::Lock lock, mp::Event taken) {
   lock.acquire();
   taken.set();

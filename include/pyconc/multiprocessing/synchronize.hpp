@@ -1,5 +1,5 @@
-// Process-shared Lock, RLock, Semaphore, BoundedSemaphore and Event — Python's
-// multiprocessing.synchronize, with threading's semantics across processes.
+// Process-shared Lock, RLock, Semaphore, BoundedSemaphore, Condition, Barrier and Event —
+// Python's multiprocessing.synchronize, with threading's semantics across processes.
 //
 // Each object is a small record in shared memory (a memfd block) on which processes wait
 // with the shared futex form: create it before starting the children that use it, and pass
@@ -20,12 +20,17 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "pyconc/multiprocessing/errors.hpp"
 #include "pyconc/multiprocessing/shared_block.hpp"
+#include "pyconc/multiprocessing/target.hpp"
+#include "pyconc/threading/barrier_cycle.hpp"
 #include "pyconc/timeout.hpp"
 
 namespace pyconc::multiprocessing {
+
+using threading::BrokenBarrierError;
 
 // The lock's last holder died without releasing it; the lock is free again.
 PYCONC_DEFINE_ERROR(AbandonedLockError, ProcessError);
@@ -133,6 +138,7 @@ class Condition {
 
   // True if notified, false on timeout (a zero or negative timeout does not wait).
   bool wait(Timeout timeout = forever);
+  bool wait_until(const Deadline& deadline);
   template <class Predicate>
   auto wait_for(Predicate predicate, Timeout timeout = forever) -> decltype(predicate()) {
     const Deadline deadline = timeout.deadline();
@@ -167,6 +173,46 @@ class Condition {
   SemLock lock_;
   std::shared_ptr<detail::SharedBlock> block_;
   detail::ConditionWord* word_ = nullptr;
+};
+
+// threading.Barrier across processes: threading's algorithm (barrier_cycle.hpp) on a
+// process-shared Condition with its state in shared memory (MPL-07). The action, run by the
+// last arrival of each cycle, is a plain function, so that it can cross to any start method.
+class Barrier {
+ public:
+  explicit Barrier(std::int64_t parties, void (*action)() = nullptr, Timeout timeout = forever);
+  // An empty handle, for unpickling into; using it raises ValueError.
+  Barrier() = default;
+  std::int64_t wait();  // with the constructor's timeout
+  std::int64_t wait(Timeout timeout);
+  void reset();
+  void abort();
+  std::int64_t parties() const;
+  std::int64_t n_waiting();
+  bool broken();
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    detail::SharedBlock::save(archive, block_);
+    archive(cond_, action_, timeout_ns_, has_timeout_);
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    block_ = detail::SharedBlock::load(archive);
+    archive(cond_, action_, timeout_ns_, has_timeout_);
+  }
+
+ private:
+  struct Shared;
+  Shared& shared() const;
+  threading::detail::BarrierCycle<Condition, std::int64_t> cycle();
+  Timeout default_timeout() const;
+
+  std::shared_ptr<detail::SharedBlock> block_;
+  Condition cond_;
+  std::optional<detail::CodeAddress> action_;  // where the action lives, in any process
+  std::int64_t timeout_ns_ = 0;
+  bool has_timeout_ = false;
 };
 
 // threading.Event across processes: set() in one process wakes waiters in all (MPL-06).

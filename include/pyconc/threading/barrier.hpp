@@ -14,11 +14,10 @@
 #include <cstdint>
 #include <functional>
 
+#include "pyconc/threading/barrier_cycle.hpp"
 #include "pyconc/threading/condition.hpp"
 
 namespace pyconc::threading {
-
-PYCONC_DEFINE_ERROR(BrokenBarrierError, RuntimeError);
 
 class Barrier {
  public:
@@ -37,19 +36,14 @@ class Barrier {
   bool broken();
 
  private:
-  enum class State { filling, draining, resetting, broken };
-  void enter();
-  void release_all();
-  void wait_for_release(const Deadline& deadline);
-  void leave();
-  void break_barrier();
+  detail::BarrierCycle<Condition, std::int64_t> cycle() { return {cond_, state_, count_}; }
 
   Lock lock_;
   Condition cond_{lock_};
   const std::int64_t parties_;
   std::function<void()> action_;
   const Timeout default_timeout_;
-  State state_ = State::filling;
+  detail::BarrierState state_ = detail::BarrierState::filling;
   std::int64_t count_ = 0;
 };
 
