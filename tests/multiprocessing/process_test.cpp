@@ -279,6 +279,7 @@ TEST_P(ProcessTest, ChildWaitsForItsThreads) {
 // Many processes started and joined from several threads at once: each is reaped once and
 // reports its own exit code.
 TEST_P(ProcessTest, ConcurrentStartsFromThreads) {
+  if (fork_with_threads_unsupported()) GTEST_SKIP() << "fork while threads allocate: not under sanitizers";
   constexpr int kThreads = 4, kEach = 6;
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};
