@@ -1,7 +1,8 @@
 // pyconc/multiprocessing.hpp — Python's `multiprocessing`: start methods and contexts,
 // Process, freeze_support, current_process / parent_process / active_children, Pipe and
-// Connection (connection::wait), and the
-// errors ProcessError, TimeoutError, AuthenticationError, BufferTooShort, RemoteError.
+// Connection (connection::wait), queues, shared values and locks, Pool and AsyncResult,
+// futures::ProcessPoolExecutor, and the errors ProcessError, TimeoutError,
+// AuthenticationError, BufferTooShort, RemoteError, WorkerLostError, MaybeEncodingError.
 //
 //   #include <pyconc/multiprocessing.hpp>
 //   void worker(int n) { std::printf("작업 %d 시작\n", n); }
@@ -16,7 +17,9 @@
 #include "pyconc/multiprocessing/connection.hpp"
 #include "pyconc/multiprocessing/context.hpp"
 #include "pyconc/multiprocessing/errors.hpp"
+#include "pyconc/multiprocessing/pool.hpp"
 #include "pyconc/multiprocessing/process.hpp"
+#include "pyconc/multiprocessing/process_pool_executor.hpp"
 #include "pyconc/multiprocessing/queues.hpp"
 #include "pyconc/multiprocessing/sharedctypes.hpp"
 #include "pyconc/multiprocessing/synchronize.hpp"

@@ -55,6 +55,7 @@ struct FactoryTable {
     add<futures::InvalidStateError>(factories, "InvalidStateError");
     add<futures::BrokenExecutor>(factories, "BrokenExecutor");
     add<futures::BrokenThreadPool>(factories, "BrokenThreadPool");
+    add<futures::BrokenProcessPool>(factories, "BrokenProcessPool");
     add<std::runtime_error>(factories, "std::runtime_error");
     add<std::logic_error>(factories, "std::logic_error");
     add<std::invalid_argument>(factories, "std::invalid_argument");

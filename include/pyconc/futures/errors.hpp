@@ -11,5 +11,7 @@ PYCONC_DEFINE_ERROR(CancelledError, Error);
 PYCONC_DEFINE_ERROR(InvalidStateError, Error);
 PYCONC_DEFINE_ERROR(BrokenExecutor, RuntimeError);
 PYCONC_DEFINE_ERROR(BrokenThreadPool, BrokenExecutor);
+// A ProcessPoolExecutor (or Pool) whose worker died abruptly or failed to initialize.
+PYCONC_DEFINE_ERROR(BrokenProcessPool, BrokenExecutor);
 
 }  // namespace pyconc::futures

@@ -25,6 +25,11 @@ class BufferTooShort : public ProcessError {
 };
 PYCONC_DEFINE_ERROR(TimeoutError, ProcessError);
 PYCONC_DEFINE_ERROR(AuthenticationError, ProcessError);
+// A pool worker died while it ran this task (Celery billiard's name; Python's Pool loses
+// the task instead, POOL-13).
+PYCONC_DEFINE_ERROR(WorkerLostError, ProcessError);
+// A pool task's result could not be pickled in the worker (POOL-11).
+PYCONC_DEFINE_ERROR(MaybeEncodingError, ProcessError);
 using pickle::RemoteError;
 
 }  // namespace pyconc::multiprocessing

@@ -1,0 +1,69 @@
+// A pool's worker process: the loop Python's multiprocessing.pool.worker and
+// concurrent.futures.process._process_worker run.
+#include <map>
+#include <utility>
+
+#include "pool_messages.hpp"
+#include "pyconc/errors.hpp"
+
+namespace pyconc::multiprocessing::detail {
+
+namespace {
+
+// resolve_code walks the loaded objects; a worker runs the same functions many times.
+const void* resolve_cached(const CodeAddress& where) {
+  static thread_local std::map<std::pair<std::string, std::uint64_t>, const void*> cache;
+  auto key = std::make_pair(where.object, where.offset);
+  auto found = cache.find(key);
+  if (found != cache.end()) return found->second;
+  const void* code = resolve_code(where);
+  cache.emplace(std::move(key), code);
+  return code;
+}
+
+std::string run(const LocatedCall& call) {
+  const auto entry = reinterpret_cast<TaskEntry>(const_cast<void*>(resolve_cached(call.entry)));
+  return entry(resolve_cached(call.function), call.args);
+}
+
+// False when the parent has gone: nobody is left to work for.
+bool tell(Connection& parent, const FromWorker& message) {
+  try {
+    parent.send(message);
+    return true;
+  } catch (const OSError&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+void pool_worker_main(Connection parent, WorkerSetup setup) {
+  if (setup.initializer) {
+    try {
+      run(*setup.initializer);
+    } catch (...) {
+      tell(parent, {FromWorker::initializer_failed, 0, pickle::dumps_exception(std::current_exception())});
+      throw SystemExit(1);  // the parent reports it, once for the pool
+    }
+  }
+  for (std::int64_t done = 0; setup.max_tasks == 0 || done < setup.max_tasks; ++done) {
+    ToWorker task;
+    try {
+      task = pickle::loads<ToWorker>(parent.recv_bytes());
+    } catch (const EOFError&) {
+      return;  // the parent closed our connection or died
+    }
+    if (task.id == 0) return;
+    FromWorker answer{FromWorker::result, task.id, {}};
+    try {
+      answer.bytes = run(task.call);
+    } catch (...) {
+      answer.kind = FromWorker::error;
+      answer.bytes = pickle::dumps_exception(std::current_exception());
+    }
+    if (!tell(parent, answer)) return;
+  }
+}
+
+}  // namespace pyconc::multiprocessing::detail
