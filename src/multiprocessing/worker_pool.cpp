@@ -310,6 +310,7 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
   void on_message(Worker& w, FromWorker message) {
     std::unique_lock hold(lock);
     if (message.kind == FromWorker::initializer_failed) {
+      if (phase == Phase::broken || phase == Phase::terminated) return;  // reported once, by the first
       const auto error = pickle::loads_exception(message.bytes);
       report("Exception in initializer:\n" + pyconc::detail::describe_exception(error) + "\n");
       std::vector<std::shared_ptr<CallSink>> sinks;
@@ -353,7 +354,13 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
     w.process.join();
     const auto exitcode = w.process.exitcode();
     std::unique_lock hold(lock);
-    std::optional<Running> lost = std::move(w.running);
+    std::shared_ptr<CallSink> lost;  // the call it took with it
+    std::uint64_t lost_id = 0;
+    if (w.running) {
+      lost = std::move(w.running->sink);
+      lost_id = w.running->id;
+      w.running.reset();
+    }
     const bool expected = w.stopping && !lost && exitcode == 0;
     std::vector<std::shared_ptr<CallSink>> sinks;
     std::exception_ptr error;
@@ -363,10 +370,10 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
                      sinks);
         error = broken;
       } else if (lost) {
-        error = worker_lost(exitcode, lost->id);
+        error = worker_lost(exitcode, lost_id);
       }
     }
-    if (lost) sinks.push_back(std::move(lost->sink));
+    if (lost) sinks.push_back(std::move(lost));
     try {
       w.process.close();
     } catch (const Error&) {
@@ -437,6 +444,11 @@ WorkerPool::WorkerPool(WorkerPoolOptions options) : core_(std::make_shared<Core>
     std::erase_if(live.pools, [](const auto& weak) { return weak.expired(); });
     live.pools.push_back(core_);
   }
+  {
+    // Workers first: a fork made before the handler thread exists copies a one-thread process.
+    std::unique_lock hold(core_->lock);
+    core_->start_workers(hold);
+  }
   std::shared_ptr<Core> core = core_;
   core->handler.emplace(threading::ThreadOptions{core->options.worker_name + "-result-handler", true},
                         [core]() mutable {
@@ -444,8 +456,6 @@ WorkerPool::WorkerPool(WorkerPoolOptions options) : core_(std::make_shared<Core>
                           core.reset();  // the thread's handle lives in the core: no cycle
                         });
   core->handler->start();
-  std::unique_lock hold(core_->lock);
-  core_->start_workers(hold);
 }
 
 WorkerPool::~WorkerPool() {
