@@ -160,10 +160,11 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       --starting;
       if (failed) {
         std::vector<std::shared_ptr<CallSink>> sinks;
-        break_locked("A process of the pool could not be started: " +
-                                 pyconc::detail::describe_exception(failed), sinks);
+        break_locked("A process of the pool could not be started: " + pyconc::detail::describe_exception(failed),
+                     sinks);
+        const std::exception_ptr error = broken;
         hold.unlock();
-        finish_all(sinks, broken);
+        finish_all(sinks, error);
         hold.lock();
         return;
       }
@@ -316,8 +317,9 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       std::vector<std::shared_ptr<CallSink>> sinks;
       break_locked("A process in the process pool failed to initialize: " + pyconc::detail::describe_exception(error),
                    sinks);
+      const std::exception_ptr broke = broken;
       hold.unlock();
-      finish_all(sinks, broken);
+      finish_all(sinks, broke);
       return;
     }
     if (!w.running || w.running->id != message.id) return;  // failed already (terminated)
@@ -340,12 +342,15 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       report("Exception in a pool's result handler:\n" +
              pyconc::detail::describe_exception(std::current_exception()) + "\n");
     }
-    if (!taken && options.on_death == WorkerPoolOptions::OnDeath::break_pool) {
+    if (!taken) {
       hold.lock();
       std::vector<std::shared_ptr<CallSink>> sinks;
-      break_locked("A result from a worker could not be unpickled", sinks);
+      const std::string why = "A result from a worker could not be unpickled";
+      if (options.on_death == WorkerPoolOptions::OnDeath::break_pool) break_locked(why, sinks);
+      const std::exception_ptr error = broken ? broken : broken_pool(why);
+      sinks.push_back(std::move(sink));
       hold.unlock();
-      finish_all(sinks, broken);
+      finish_all(sinks, error);
     }
   }
 

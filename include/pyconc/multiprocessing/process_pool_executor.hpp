@@ -72,9 +72,8 @@ class ProcessCallSink : public multiprocessing::detail::CallSink {
       } else {
         settle(futures_.front(), pickle::loads<R>(*outcome.result));
       }
-    } catch (const pickle::UnpicklingError& e) {
-      fail_all(std::make_exception_ptr(BrokenProcessPool(std::string("A result could not be unpickled: ") + e.what())));
-      return false;
+    } catch (const pickle::UnpicklingError&) {
+      return false;  // the pool breaks first, then fails this call with the rest
     }
     return true;
   }

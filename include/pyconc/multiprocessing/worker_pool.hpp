@@ -43,8 +43,8 @@ class CallSink {
   virtual ~CallSink() = default;
   // Just before the call is sent; false when it was cancelled meanwhile (it is dropped).
   virtual bool begin() { return true; }
-  // False when the outcome could not be taken (a result that does not unpickle): under
-  // break_pool the pool then breaks.
+  // False when the outcome could not be taken (a result that does not unpickle): the pool
+  // then breaks (under break_pool) and calls finish() again with BrokenProcessPool.
   virtual bool finish(Outcome outcome) = 0;
   // Taken back before it was sent (ProcessPoolExecutor's cancel_futures).
   virtual void cancel() {}
