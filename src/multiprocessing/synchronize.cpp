@@ -25,9 +25,8 @@ namespace detail {
 
 // Lives in shared memory: lock-free atomics only (address-free across processes).
 struct SemLockWord {
-  std::atomic<std::uint32_t> value;
+  std::atomic<std::uint32_t> value;  // a count, or a mutex's state and holder (see try_take)
   std::atomic<std::uint32_t> sleepers;
-  std::atomic<std::int32_t> owner_pid;   // Lock / RLock: the process that holds it (0: none)
   std::atomic<std::uint32_t> owner_tid;  // RLock: the thread that holds it
   std::atomic<std::uint32_t> count;      // RLock: recursion depth
   std::uint32_t max_value;
@@ -112,28 +111,52 @@ Deadline earlier(const Deadline& a, const Deadline& b) {
   return a.time_point() < b.time_point() ? a : b;
 }
 
+// A semaphore's word is its count. A mutex-like lock's word (Lock, RLock, BoundedSemaphore(1))
+// is 1 when free and kHeld | the holder's pid when held: taking the lock and naming its
+// holder are one store, so a holder killed at any instant is always named (a separate
+// owner field, written after the take, left an unowned held lock behind: nobody could ever
+// tell that its holder was gone).
+constexpr std::uint32_t kHeld = 0x80000000u;
+constexpr std::uint32_t kFreeMutex = 1;
+
+bool is_mutex_like(const detail::SemLockWord& w) { return w.max_value == 1; }
+pid_t holder_of(std::uint32_t word) { return (word & kHeld) ? static_cast<pid_t>(word & ~kHeld) : 0; }
+
 bool try_take(detail::SemLockWord& w) {
+  if (is_mutex_like(w)) {
+    std::uint32_t free = kFreeMutex;
+    return w.value.compare_exchange_strong(free, kHeld | static_cast<std::uint32_t>(current_pid()),
+                                           std::memory_order_acquire, std::memory_order_relaxed);
+  }
   std::uint32_t v = w.value.load(std::memory_order_relaxed);
   while (v > 0)
     if (w.value.compare_exchange_weak(v, v - 1, std::memory_order_acquire, std::memory_order_relaxed)) return true;
   return false;
 }
 
-void give(detail::SemLockWord& w) {
-  w.value.fetch_add(1, std::memory_order_release);
+void wake_one(detail::SemLockWord& w) {
   if (w.sleepers.load(std::memory_order_seq_cst) > 0) pyconc::detail::futex_wake(w.value, 1, FutexScope::process_shared);
+}
+
+void give(detail::SemLockWord& w) {
+  if (is_mutex_like(w)) {
+    w.value.store(kFreeMutex, std::memory_order_seq_cst);
+  } else {
+    w.value.fetch_add(1, std::memory_order_seq_cst);
+  }
+  wake_one(w);
 }
 
 // The holder of a mutex-like lock died: the first waiter to notice frees the lock and
 // reports it; the others keep waiting and get the lock as usual.
-void check_abandoned(detail::SemLockWord& w, bool mutex_like) {
-  if (!mutex_like) return;
-  std::int32_t owner = w.owner_pid.load(std::memory_order_acquire);
-  if (owner == 0 || owner == current_pid() || w.value.load() != 0 || !process_is_dead(owner)) return;
-  if (!w.owner_pid.compare_exchange_strong(owner, 0)) return;
+void check_abandoned(detail::SemLockWord& w) {
+  std::uint32_t word = w.value.load(std::memory_order_acquire);
+  const pid_t owner = holder_of(word);
+  if (owner == 0 || owner == current_pid() || !process_is_dead(owner)) return;
   w.owner_tid.store(0);
   w.count.store(0);
-  give(w);
+  if (!w.value.compare_exchange_strong(word, kFreeMutex)) return;
+  wake_one(w);
   throw AbandonedLockError("the process (pid " + std::to_string(owner) +
                            ") that held this lock died without releasing it; the lock is free again");
 }
@@ -143,7 +166,7 @@ void check_abandoned(detail::SemLockWord& w, bool mutex_like) {
 SemLock::SemLock(Kind kind, std::uint32_t value, std::uint32_t max_value)
     : block_(detail::SharedBlock::create(sizeof(detail::SemLockWord) + 64)) {
   word_ = new (block_->data()) detail::SemLockWord{};
-  word_->value.store(value);
+  word_->value.store(max_value == 1 ? (value ? kFreeMutex : kHeld | static_cast<std::uint32_t>(current_pid())) : value);
   word_->max_value = max_value;
   word_->kind = static_cast<std::uint32_t>(kind);
 }
@@ -155,14 +178,15 @@ SemLock::SemLock(std::shared_ptr<detail::SharedBlock> block, std::size_t offset)
   word_->kind = static_cast<std::uint32_t>(Kind::recursive_mutex);
 }
 
-std::uint32_t SemLock::value() const { return word_->value.load(); }
+std::uint32_t SemLock::value() const {
+  const std::uint32_t word = word_->value.load();
+  return is_mutex_like(*word_) ? (word == kFreeMutex ? 1 : 0) : word;
+}
 
 bool SemLock::acquire(bool blocking, Timeout timeout) {
   auto& w = *word_;
   const bool recursive = w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex);
-  const bool mutex_like = recursive || w.max_value == 1;
-  const pid_t me = current_pid();
-  if (recursive && w.owner_pid.load() == me && w.owner_tid.load() == this_thread_id()) {
+  if (recursive && holder_of(w.value.load()) == current_pid() && w.owner_tid.load() == this_thread_id()) {
     w.count.fetch_add(1);
     return true;
   }
@@ -177,13 +201,13 @@ bool SemLock::acquire(bool blocking, Timeout timeout) {
       continue;
     }
     w.sleepers.fetch_add(1, std::memory_order_seq_cst);
-    if (w.value.load(std::memory_order_seq_cst) == 0)
-      pyconc::detail::futex_wait(w.value, 0, earlier(deadline, Deadline::after(kAbandonCheck)),
+    const std::uint32_t seen = w.value.load(std::memory_order_seq_cst);
+    if (is_mutex_like(w) ? seen != kFreeMutex : seen == 0)
+      pyconc::detail::futex_wait(w.value, seen, earlier(deadline, Deadline::after(kAbandonCheck)),
                                  FutexScope::process_shared);
     w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
-    check_abandoned(w, mutex_like);
+    if (is_mutex_like(w)) check_abandoned(w);
   }
-  if (mutex_like) w.owner_pid.store(me, std::memory_order_release);
   if (recursive) {
     w.owner_tid.store(this_thread_id());
     w.count.store(1);
@@ -194,14 +218,13 @@ bool SemLock::acquire(bool blocking, Timeout timeout) {
 void SemLock::release() {
   auto& w = *word_;
   if (w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex)) {
-    if (w.owner_pid.load() != current_pid() || w.owner_tid.load() != this_thread_id() || w.count.load() == 0)
+    if (holder_of(w.value.load()) != current_pid() || w.owner_tid.load() != this_thread_id() || w.count.load() == 0)
       throw AssertionError("attempt to release recursive lock not owned by thread");
     if (w.count.fetch_sub(1) > 1) return;
     w.owner_tid.store(0);
-  } else if (w.value.load() >= w.max_value) {
+  } else if (is_mutex_like(w) ? w.value.load() == kFreeMutex : w.value.load() >= w.max_value) {
     throw ValueError("semaphore or lock released too many times");
   }
-  if (w.max_value == 1) w.owner_pid.store(0, std::memory_order_release);
   give(w);
 }
 
@@ -231,8 +254,8 @@ void SemLock::acquire_restore(std::uint32_t saved) {
 bool SemLock::is_owned_by_caller() const {
   auto& w = *word_;
   if (w.kind == static_cast<std::uint32_t>(Kind::recursive_mutex))
-    return w.owner_pid.load() == current_pid() && w.owner_tid.load() == this_thread_id() && w.count.load() > 0;
-  return w.value.load() == 0;  // a plain Lock has no owner: "held by someone"
+    return holder_of(w.value.load()) == current_pid() && w.owner_tid.load() == this_thread_id() && w.count.load() > 0;
+  return value() == 0;  // a plain Lock has no owner: "held by someone"
 }
 
 namespace {
