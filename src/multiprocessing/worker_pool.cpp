@@ -145,7 +145,9 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
   }
 
   void start_workers(std::unique_lock<threading::Lock>& hold) {
-    for (long n = workers_wanted_locked(); n > 0; --n) {
+    long n = workers_wanted_locked();
+    if (n <= 0) return;
+    for (; n > 0; --n) {
       ++starting;
       const long number = ++named;
       hold.unlock();
@@ -288,24 +290,26 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       for (std::size_t i = 0; i < polled.size(); ++i) {
         const pollfd& message = fds[1 + 2 * i];
         const pollfd& ended = fds[2 + 2 * i];
-        if (message.revents) read_messages(*polled[i]);
+        if (message.revents && !ended.revents) read_message(*polled[i]);
         if (ended.revents) on_worker_exit(*polled[i]);
       }
     }
   }
 
-  void read_messages(Worker& w) {
-    while (w.connection.poll()) {
-      std::string bytes;
-      try {
-        bytes = w.connection.recv_bytes();
-      } catch (const EOFError&) {
-        return;  // it has ended: its sentinel says how
-      } catch (const OSError&) {
-        return;
-      }
-      on_message(w, pickle::loads<FromWorker>(bytes));
+  // One message: poll is level-triggered, so another one waiting is seen on the next round
+  // (one system call fewer per call than reading until the connection is empty).
+  // False at the end of the stream.
+  bool read_message(Worker& w) {
+    std::string bytes;
+    try {
+      bytes = w.connection.recv_bytes();
+    } catch (const EOFError&) {
+      return false;  // it has ended: its sentinel says how
+    } catch (const OSError&) {
+      return false;
     }
+    on_message(w, pickle::loads<FromWorker>(bytes));
+    return true;
   }
 
   void on_message(Worker& w, FromWorker message) {
@@ -355,7 +359,8 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
   }
 
   void on_worker_exit(Worker& w) {
-    read_messages(w);  // what it said before it ended
+    while (w.connection.poll() && read_message(w)) {  // what it said before it ended
+    }
     w.process.join();
     const auto exitcode = w.process.exitcode();
     std::unique_lock hold(lock);
