@@ -21,6 +21,7 @@
 #include "pyconc/multiprocessing/process.hpp"
 #include "pyconc/multiprocessing/process_pool_executor.hpp"
 #include "pyconc/multiprocessing/queues.hpp"
+#include "pyconc/multiprocessing/shared_memory.hpp"
 #include "pyconc/multiprocessing/sharedctypes.hpp"
 #include "pyconc/multiprocessing/synchronize.hpp"
 #include "pyconc/pickle.hpp"

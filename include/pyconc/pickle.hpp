@@ -189,7 +189,8 @@ std::string dumps(const T& value) {
   return out;
 }
 
-// Python's pickle.loads(data) → T. Bytes of another type, or cut short: UnpicklingError.
+// Python's pickle.loads(data) → T. Bytes of another type, or cut short: UnpicklingError. A
+// pyconc error raised by T's own load (a SharedMemory whose block is gone) passes unchanged.
 template <class T>
 T loads(std::string_view bytes) {
   static_assert(Picklable<T>, "pyconc::pickle: this type cannot cross a process boundary (see dumps)");
@@ -202,8 +203,8 @@ T loads(std::string_view bytes) {
     archive(tag);
     if (tag != detail::type_tag<T>()) detail::throw_unpickling_error(typeid(T).name(), "the bytes hold another type");
     archive(value);
-  } catch (const UnpicklingError&) {
-    throw;
+  } catch (const Error&) {
+    throw;  // UnpicklingError, or a type's own load raising (FileNotFoundError...), as Python's
   } catch (const std::exception& e) {
     detail::throw_unpickling_error(typeid(T).name(), e.what());
   }

@@ -72,8 +72,8 @@ class ProcessCallSink : public multiprocessing::detail::CallSink {
       } else {
         settle(futures_.front(), pickle::loads<R>(*outcome.result));
       }
-    } catch (const pickle::UnpicklingError&) {
-      return false;  // the pool breaks first, then fails this call with the rest
+    } catch (...) {
+      return false;  // cannot be unpickled: the pool breaks, then fails this call with the rest
     }
     return true;
   }
