@@ -148,3 +148,64 @@ TEST_P(SharedMemoryAcross, CreatorsLeaksAreCleanedAtItsExit) {
 }
 
 }  // namespace
+
+namespace {
+
+using Item = shm::ShareableList::Item;
+
+void double_first(shm::ShareableList list) { list.set(0, std::get<std::int64_t>(list[0]) * 2); }
+
+// covers SHM-07: a fixed-length list of None, bool, int, float, str and bytes; each slot's
+// size is fixed (str/bytes rounded up to 8): a longer value is a ValueError, an index past
+// the end an IndexError; attaching by name sees the same items; trailing NULs are lost.
+TEST(ShareableList, FixedSlotsAndTheirRules) {
+  shm::ShareableList list({std::int64_t{7}, 2.5, true, std::string("héllo"), shm::Bytes{"ab"}, std::monostate{}});
+  EXPECT_EQ(list.size(), 6u);
+  EXPECT_EQ(list[0], Item(std::int64_t{7}));
+  EXPECT_EQ(list[1], Item(2.5));
+  EXPECT_EQ(list[2], Item(true));
+  EXPECT_EQ(list[3], Item(std::string("héllo")));
+  EXPECT_EQ(list[4], Item(shm::Bytes{"ab"}));
+  EXPECT_EQ(list[5], Item(std::monostate{}));
+  EXPECT_EQ(list[-1], Item(std::monostate{}));
+  EXPECT_THROW(list[6], pyconc::IndexError);
+  EXPECT_THROW(list.set(-7, std::int64_t{1}), pyconc::IndexError);
+  list.set(3, std::string("12345678"));  // "héllo" is 6 bytes: its slot holds 8
+  EXPECT_EQ(list[3], Item(std::string("12345678")));
+  try {
+    list.set(3, std::string("123456789"));
+    ADD_FAILURE();
+  } catch (const pyconc::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("exceeds available storage"), std::string::npos);
+  }
+  list.set(0, std::string("short"));  // another type that fits
+  EXPECT_EQ(list[0], Item(std::string("short")));
+  list.set(4, shm::Bytes{std::string("x\0\0", 3)});
+  EXPECT_EQ(list[4], Item(shm::Bytes{"x"}));
+  EXPECT_EQ(list.count(Item(true)), 1u);
+  EXPECT_EQ(list.index(Item(2.5)), 1u);
+  EXPECT_THROW(list.index(Item(3.5)), pyconc::ValueError);
+
+  shm::ShareableList same(list.shm().name());
+  EXPECT_EQ(same.size(), 6u);
+  same.set(2, false);
+  EXPECT_EQ(list[2], Item(false));
+  list.shm().close();
+  same.shm().unlink();
+}
+
+class ShareableListAcross : public pyconc::testing::EveryStartMethod {};
+PYCONC_EVERY_START_METHOD(ShareableListAcross);
+
+// covers SHM-07: a ShareableList crosses to a child by name, and the child's change is seen.
+TEST_P(ShareableListAcross, ChildChangesAreSeen) {
+  shm::ShareableList list({std::int64_t{21}, std::string("x")});
+  auto p = context().Process(double_first, list);
+  p.start();
+  p.join();
+  ASSERT_EQ(p.exitcode(), 0);
+  EXPECT_EQ(list[0], Item(std::int64_t{42}));
+  list.shm().unlink();
+}
+
+}  // namespace

@@ -31,6 +31,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace pyconc::multiprocessing::shared_memory {
 
@@ -74,6 +76,57 @@ class SharedMemory {
   std::string name_;
   std::size_t size_ = 0;
   std::shared_ptr<detail::Mapping> mapping_;  // shared by copies; empty once closed
+};
+
+// Python's bytes, told apart from str (std::string) in a ShareableList.
+struct Bytes {
+  std::string data;
+  friend bool operator==(const Bytes&, const Bytes&) = default;
+};
+
+// Python's ShareableList: a fixed-length list of None, bool, int (64-bit), float, str or
+// bytes in a SharedMemory block, shared by name. Each slot's size is fixed at creation (a
+// str or bytes slot rounded up to 8 bytes): a longer value is a ValueError ("exceeds
+// available storage"), an index past the end an IndexError; there is no append. Trailing
+// NUL bytes of a str or bytes are lost, as in Python. A slot may take a value of another
+// type that fits.
+//
+//   shm::ShareableList list({std::int64_t{1}, 2.5, std::string("héllo"), std::monostate{}});
+//   shm::ShareableList same(list.shm().name());             // attach, here or in a child
+//   same.set(0, std::int64_t{42});                          // list[0] == 42 everywhere
+class ShareableList {
+ public:
+  using Item = std::variant<std::monostate, bool, std::int64_t, double, std::string, Bytes>;
+
+  ShareableList() = default;  // not attached (what pickle::loads fills in)
+  explicit ShareableList(const std::vector<Item>& sequence, std::optional<std::string> name = std::nullopt);
+  explicit ShareableList(const std::string& name);
+
+  std::size_t size() const;  // len()
+  Item operator[](long long index) const;  // negative indexes count from the end
+  void set(long long index, const Item& value);
+  std::size_t count(const Item& value) const;
+  // The first position of `value`; ValueError if it is not there.
+  std::size_t index(const Item& value) const;
+  SharedMemory& shm() { return shm_; }
+  const SharedMemory& shm() const { return shm_; }
+
+  template <class Archive>
+  void save(Archive& archive) const {
+    archive(shm_.name());
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    std::string name;
+    archive(name);
+    *this = ShareableList(name);
+  }
+
+ private:
+  struct Slot;
+  Slot* slots() const;
+  std::size_t checked(long long index) const;
+  SharedMemory shm_;
 };
 
 }  // namespace pyconc::multiprocessing::shared_memory
