@@ -78,6 +78,9 @@ void start_by_forkserver(ProcessState& state);
 // ---- fresh images (spawn, and the forkserver's own start) ----
 inline constexpr const char* kSpawnVariable = "PYCONC_SPAWN_FD";
 inline constexpr const char* kForkserverVariable = "PYCONC_FORKSERVER_FD";
+// The libraries a new forkserver loads before it forks anyone (set_forkserver_preload),
+// one name per line.
+inline constexpr const char* kForkserverPreloadVariable = "PYCONC_FORKSERVER_PRELOAD";
 
 // Checks run before spawn/forkserver starts anything (freeze_support, bootstrapping).
 void check_can_start_fresh_image();
@@ -85,7 +88,10 @@ void check_can_start_fresh_image();
 // arguments carry are appended to passed_fds.
 std::string spawn_payload(ProcessState& state, std::vector<int>& passed_fds);
 // posix_spawn of this program with `variable`=value in its environment and passed_fds open.
-pid_t spawn_fresh_image(const char* variable, int value, const std::vector<int>& passed_fds);
+pid_t spawn_fresh_image(const char* variable, int value, const std::vector<int>& passed_fds,
+                        const std::vector<std::string>& more_environment = {});
+// In a new forkserver: loads the libraries named by kForkserverPreloadVariable.
+void load_forkserver_preload();
 // In a fresh child: runs the payload, with `fds` the descriptors it was passed; exits.
 // os_parent: the process that asked for it is its parent in the OS's eyes (not under forkserver).
 [[noreturn]] void run_fresh_child(const std::string& payload, const std::vector<int>& fds, bool os_parent);

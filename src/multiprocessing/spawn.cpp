@@ -172,7 +172,8 @@ std::string spawn_payload(ProcessState& state, std::vector<int>& passed_fds) {
   return pickle::dumps(payload);
 }
 
-pid_t spawn_fresh_image(const char* variable, int value, const std::vector<int>& passed_fds) {
+pid_t spawn_fresh_image(const char* variable, int value, const std::vector<int>& passed_fds,
+                        const std::vector<std::string>& more_environment) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   // dup2 onto itself clears close-on-exec (glibc >= 2.29): these, and only these, cross.
@@ -191,9 +192,10 @@ pid_t spawn_fresh_image(const char* variable, int value, const std::vector<int>&
   const std::string assignment = std::string(variable) + "=" + std::to_string(value);
   std::vector<char*> envp;
   for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "PYCONC_SPAWN_FD=", 16) != 0 && std::strncmp(*e, "PYCONC_FORKSERVER_FD=", 21) != 0)
+    if (std::strncmp(*e, "PYCONC_SPAWN_FD=", 16) != 0 && std::strncmp(*e, "PYCONC_FORKSERVER_", 18) != 0)
       envp.push_back(*e);
   envp.push_back(const_cast<char*>(assignment.c_str()));
+  for (const auto& entry : more_environment) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
 
   pid_t pid = 0;
@@ -290,6 +292,7 @@ void freeze_support() {
   if (const char* server = std::getenv(detail::kForkserverVariable)) {
     const int fd = std::atoi(server);
     ::unsetenv(detail::kForkserverVariable);
+    detail::load_forkserver_preload();
     detail::serve_forkserver(fd);
   }
   if (const char* child = std::getenv(detail::kSpawnVariable)) {

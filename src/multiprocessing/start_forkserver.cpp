@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -88,6 +89,7 @@ struct Client {
   std::mutex lock;
   int socket = -1;
   std::unique_ptr<PidfdPopen> server;  // reaped when it has to be replaced
+  std::vector<std::string> preload;    // for the next server started
 };
 
 Client& client() {
@@ -116,7 +118,10 @@ int connected_socket(Client& c) {
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) throw_os_error("socketpair");
   pid_t pid;
   try {
-    pid = spawn_fresh_image(kForkserverVariable, pair[1], {pair[1]});
+    std::string names;
+    for (const auto& name : c.preload) names += name + "\n";
+    pid = spawn_fresh_image(kForkserverVariable, pair[1], {pair[1]},
+                            {std::string(kForkserverPreloadVariable) + "=" + names});
   } catch (...) {
     ::close(pair[0]);
     ::close(pair[1]);
@@ -222,6 +227,19 @@ void report_exit(std::map<int, Child>& children, int pidfd) {
 
 }  // namespace
 
+void load_forkserver_preload() {
+  const char* names = std::getenv(kForkserverPreloadVariable);
+  if (!names) return;
+  std::string list = names;
+  ::unsetenv(kForkserverPreloadVariable);
+  std::size_t start = 0;
+  for (std::size_t end; (end = list.find('\n', start)) != std::string::npos; start = end + 1) {
+    const std::string name = list.substr(start, end - start);
+    // A hint, as in Python: a library that does not load is skipped silently.
+    if (!name.empty()) ::dlopen(name.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  }
+}
+
 void serve_forkserver(int requests) {
   // Ctrl-C goes to the whole process group; the server outlives it, as Python's does, so
   // the parent can still learn how its children ended.
@@ -291,3 +309,13 @@ void start_by_forkserver(ProcessState& state) {
 }
 
 }  // namespace pyconc::multiprocessing::detail
+
+namespace pyconc::multiprocessing {
+
+void set_forkserver_preload(const std::vector<std::string>& library_names) {
+  detail::Client& c = detail::client();
+  std::scoped_lock hold(c.lock);
+  c.preload = library_names;
+}
+
+}  // namespace pyconc::multiprocessing

@@ -1,5 +1,6 @@
 // multiprocessing behaviour that needs a process of its own (what it prints, how it exits):
 // the multiprocessing tests run this program with "scenario" or "scenario:method".
+#include <dlfcn.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -82,6 +83,30 @@ int exception_report(const std::string& method) {
   return 0;
 }
 
+// Exits 0 when `name` is loaded in this process, 3 when it is not.
+void exit_whether_loaded(std::string name) {
+  if (!::dlopen(name.c_str(), RTLD_NOW | RTLD_NOLOAD)) std::_Exit(3);
+}
+
+std::string loaded_in_child(const std::string& library) {
+  auto p = mp::get_context("forkserver").Process(exit_whether_loaded, library);
+  p.start();
+  p.join();
+  return *p.exitcode() == 0 ? "loaded" : "not loaded";
+}
+
+// CTX-08: the libraries named before the forkserver starts are loaded in its children;
+// one that does not exist is skipped; a second call affects no server already running.
+int forkserver_preload() {
+  const std::string zlib = "libz.so.1";
+  say(std::string("parent: ") + (::dlopen(zlib.c_str(), RTLD_NOW | RTLD_NOLOAD) ? "loaded" : "not loaded"));
+  mp::set_forkserver_preload({"libpyconc-no-such-library.so", zlib});
+  say("first child: " + loaded_in_child(zlib));
+  mp::set_forkserver_preload({"libbz2.so.1.0"});  // the server is running: no effect
+  say("late preload: " + loaded_in_child("libbz2.so.1.0"));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -94,6 +119,7 @@ int main(int argc, char** argv) {
   if (scenario == "fork_single_threaded") return fork_warning(false);
   if (scenario == "children_at_exit") return children_at_exit(method);
   if (scenario == "exception_report") return exception_report(method);
+  if (scenario == "forkserver_preload") return forkserver_preload();
   std::fprintf(stderr, "unknown scenario %s\n", arg.c_str());
   return 2;
 }

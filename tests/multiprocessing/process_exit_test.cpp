@@ -71,4 +71,15 @@ TEST_P(ProcessExit, ChildExceptionIsReported) {
   EXPECT_NE(out.output.find("exitcode 1"), std::string::npos) << out.output;
 }
 
+// covers CTX-08: set_forkserver_preload names libraries a new forkserver loads once, so its
+// children start with them; a name that does not load is skipped silently; a forkserver
+// already running is not affected.
+TEST(ForkserverPreload, LoadedInChildrenOfANewServerOnly) {
+  const auto out = run_program(PYCONC_MP_SCENARIOS, "forkserver_preload");
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("parent: not loaded"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("first child: loaded"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("late preload: not loaded"), std::string::npos) << out.output;
+}
+
 }  // namespace

@@ -58,4 +58,11 @@ std::vector<std::string> get_all_start_methods();
 
 std::string start_method_name(StartMethod method);
 
+// Python's set_forkserver_preload(module_names): what a forkserver loads once, so that the
+// children it forks start with it loaded. Python names modules to import; a C++ program's
+// counterpart is shared libraries to dlopen (their constructors run once, in the server).
+// A hint: a library that does not load is skipped silently. Only a forkserver started after
+// the call is affected (one starts with the first forkserver Process of this process).
+void set_forkserver_preload(const std::vector<std::string>& library_names);
+
 }  // namespace pyconc::multiprocessing
