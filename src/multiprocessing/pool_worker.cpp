@@ -1,10 +1,12 @@
 // A pool's worker process: the loop Python's multiprocessing.pool.worker and
 // concurrent.futures.process._process_worker run.
+#include <algorithm>
 #include <map>
 #include <utility>
 
 #include "pool_messages.hpp"
 #include "pyconc/errors.hpp"
+#include "pyconc/multiprocessing/process.hpp"
 
 namespace pyconc::multiprocessing::detail {
 
@@ -36,9 +38,27 @@ bool tell(Connection& parent, const FromWorker& message) {
   }
 }
 
+// Waits for the parent's next message; false when the parent has died. A forked worker's
+// siblings inherit the parent's end of its connection, so the parent's death alone does
+// not end the stream: its pidfd says so.
+bool next_message_or_orphaned(Connection& parent, int parent_sentinel) {
+  if (parent_sentinel < 0) return true;
+  const auto ready = connection::wait(std::vector<int>{parent.fileno(), parent_sentinel});
+  return std::find(ready.begin(), ready.end(), parent.fileno()) != ready.end();
+}
+
+int parent_sentinel() {
+  try {
+    if (auto parent = parent_process()) return parent->sentinel();
+  } catch (const Error&) {
+  }
+  return -1;  // the parent had already gone when we started: the stream's end will tell
+}
+
 }  // namespace
 
 void pool_worker_main(Connection parent, WorkerSetup setup) {
+  const int parent_ended = parent_sentinel();
   if (setup.initializer) {
     try {
       run(*setup.initializer);
@@ -49,6 +69,7 @@ void pool_worker_main(Connection parent, WorkerSetup setup) {
   }
   for (std::int64_t done = 0; setup.max_tasks == 0 || done < setup.max_tasks; ++done) {
     ToWorker task;
+    if (!next_message_or_orphaned(parent, parent_ended)) return;
     try {
       task = pickle::loads<ToWorker>(parent.recv_bytes());
     } catch (const EOFError&) {

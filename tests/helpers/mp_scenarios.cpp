@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "pyconc/multiprocessing.hpp"
@@ -107,6 +108,20 @@ int forkserver_preload() {
   return 0;
 }
 
+int square(int x) { return x * x; }
+
+// A pool whose parent is killed: it prints its workers' pids, then dies by SIGKILL (no exit
+// handler runs). The workers must notice and exit rather than live on as orphans.
+int pool_parent_killed(const std::string& method) {
+  mp::Pool pool(2, {.context = mp::get_context(method)});
+  pool.map(square, std::vector{1, 2, 3, 4});
+  std::string pids = "workers:";
+  for (pid_t pid : pool.worker_pids()) pids += " " + std::to_string(pid);
+  say(pids);
+  ::kill(::getpid(), SIGKILL);
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,6 +135,7 @@ int main(int argc, char** argv) {
   if (scenario == "children_at_exit") return children_at_exit(method);
   if (scenario == "exception_report") return exception_report(method);
   if (scenario == "forkserver_preload") return forkserver_preload();
+  if (scenario == "pool_parent_killed") return pool_parent_killed(method);
   std::fprintf(stderr, "unknown scenario %s\n", arg.c_str());
   return 2;
 }

@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "mp_support.hpp"
+#include "scenario.hpp"
 #include "pyconc/report.hpp"
 
 namespace mp = pyconc::multiprocessing;
@@ -415,6 +418,34 @@ TEST_P(PoolTest, ConcurrentSubmittersWithRecycledWorkers) {
   EXPECT_EQ(wrong.load(), 0);
   pool.close();
   pool.join();
+}
+
+// Gone, or a zombie waiting for init: either way no longer running.
+bool process_ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && (line[close + 2] == 'Z' || line[close + 2] == 'X');
+}
+
+// No orphans: when the parent is killed, its pool's workers exit (under fork a worker's
+// siblings hold copies of the parent's end of its connection, so the end of the stream
+// alone would never come).
+TEST_P(PoolTest, WorkersExitWhenTheParentIsKilled) {
+  const auto out = pyconc::testing::run_program(PYCONC_MP_SCENARIOS, "pool_parent_killed:" + GetParam());
+  const auto at = out.output.find("workers:");
+  ASSERT_NE(at, std::string::npos) << out.output;
+  std::istringstream pids(out.output.substr(at + 8));
+  std::vector<pid_t> workers;
+  for (pid_t pid; pids >> pid;) workers.push_back(pid);
+  ASSERT_EQ(workers.size(), 2u) << out.output;
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  for (pid_t pid : workers) {
+    while (!process_ended(pid) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    EXPECT_TRUE(process_ended(pid)) << "worker " << pid << " outlived its parent";
+    if (!process_ended(pid)) ::kill(pid, SIGKILL);
+  }
 }
 
 }  // namespace
