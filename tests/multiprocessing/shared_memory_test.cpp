@@ -38,7 +38,7 @@ TEST(SharedMemory, NamesAndSizeRules) {
     EXPECT_STREQ(e.what(), "'size' must be a positive number different from zero");
   }
   EXPECT_THROW(shm::SharedMemory(std::nullopt, true, -5), pyconc::ValueError);
-  EXPECT_THROW(shm::SharedMemory(std::nullopt), pyconc::ValueError);
+  EXPECT_THROW((void)shm::SharedMemory(std::nullopt), pyconc::ValueError);
   EXPECT_THROW(shm::SharedMemory().buf(), pyconc::ValueError);  // never attached
   for (auto* each : {&a, &b, &c}) each->unlink();
 }
