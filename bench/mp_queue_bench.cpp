@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pyconc/multiprocessing.hpp"
+#include "python_peer.hpp"
 #include "side_by_side.hpp"
 
 namespace mp = pyconc::multiprocessing;
@@ -106,17 +107,7 @@ double python(const std::string& kind, long items) {
       "    mp.set_start_method('fork')\n" + body +
       "    p.join()\n"
       "    print(" + n + " / (time.perf_counter() - t) / 1e6)\n";
-  const std::string path = "/tmp/pyconc-mpq-bench-" + std::to_string(::getpid()) + ".py";
-  if (std::FILE* f = std::fopen(path.c_str(), "w")) {
-    std::fputs(script.c_str(), f);
-    std::fclose(f);
-  }
-  std::FILE* pipe = popen(("python3 " + path).c_str(), "r");
-  double value = -1;
-  if (!pipe || std::fscanf(pipe, "%lf", &value) != 1) value = -1;
-  if (pipe) pclose(pipe);
-  std::remove(path.c_str());
-  return value;
+  return bench::run_python(script);
 }
 
 }  // namespace

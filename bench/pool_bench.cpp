@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "pyconc/futures.hpp"
+#include "python_peer.hpp"
 #include "side_by_side.hpp"
 
 namespace {
@@ -150,10 +151,9 @@ double run_textbook(long tasks) {
       [](auto& f) { return f.get(); });
 }
 
-// Python's ThreadPoolExecutor, scaled down; prints ns per task.
-double run_python() {  // ns per task, measured inside Python
-  const char* script =
-      "python3 -c \""
+// Python's ThreadPoolExecutor, scaled down; ns per task, measured inside Python.
+double python_pool() {
+  return bench::run_python(
       "import time\n"
       "from concurrent.futures import ThreadPoolExecutor\n"
       "n = 100000\n"
@@ -163,14 +163,7 @@ double run_python() {  // ns per task, measured inside Python
       "    total = sum(f.result() for f in fs)\n"
       "    elapsed = time.perf_counter() - start\n"
       "assert total == n * (n + 1) // 2\n"
-      "print(elapsed * 1e9 / n)\n"
-      "\" 2>/dev/null";
-  std::FILE* pipe = popen(script, "r");
-  if (!pipe) return -1;
-  double ns = -1;
-  if (std::fscanf(pipe, "%lf", &ns) != 1) ns = -1;
-  pclose(pipe);
-  return ns;
+      "print(elapsed * 1e9 / n)\n");
 }
 
 // 100 waits of 50 ms over 10 workers: the ideal is 10 rounds, 0.5 s.
@@ -196,7 +189,7 @@ int main(int argc, char** argv) {
            {"Asio thread_pool + packaged_task", run_asio},
            {"oneTBB task_group (no futures)", run_tbb},
            {"textbook mutex+condvar + std::future", run_textbook},
-           {"Python ThreadPoolExecutor (100k tasks)", [](long) { return run_python(); }},
+           {"Python ThreadPoolExecutor (100k tasks)", [](long) { return python_pool(); }},
        }});
   const bool child = argc > 1 && std::string(argv[1]) == "--one";
   if (rc != 0 || child) return rc;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pyconc/multiprocessing.hpp"
+#include "python_peer.hpp"
 #include "side_by_side.hpp"
 
 extern char** environ;
@@ -70,17 +71,7 @@ double python_method(const char* method, long processes) {
       "    for _ in range(" + std::to_string(processes) + "):\n"
       "        p = ctx.Process(target=nothing); p.start(); p.join()\n"
       "    print((time.perf_counter() - t) * 1000 / " + std::to_string(processes) + ")\n";
-  const std::string path = "/tmp/pyconc-process-bench-" + std::to_string(::getpid()) + ".py";
-  if (std::FILE* f = std::fopen(path.c_str(), "w")) {
-    std::fputs(script.c_str(), f);
-    std::fclose(f);
-  }
-  std::FILE* pipe = popen(("python3 " + path).c_str(), "r");
-  double value = -1;
-  if (!pipe || std::fscanf(pipe, "%lf", &value) != 1) value = -1;
-  if (pipe) pclose(pipe);
-  std::remove(path.c_str());
-  return value;
+  return bench::run_python(script);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 
 #include "pyconc/futures.hpp"
 #include "pyconc/multiprocessing.hpp"
+#include "python_peer.hpp"
 #include "side_by_side.hpp"
 
 namespace mp = pyconc::multiprocessing;
@@ -85,26 +86,11 @@ double ping_pong_floor(long n) {
   return us;
 }
 
-// Runs a Python script and reads the one number it prints.
-double python(const std::string& script) {
-  const std::string path = "/tmp/pyconc-ppe-bench-" + std::to_string(::getpid()) + ".py";
-  if (std::FILE* f = std::fopen(path.c_str(), "w")) {
-    std::fputs(script.c_str(), f);
-    std::fclose(f);
-  }
-  std::FILE* pipe = popen(("python3 " + path).c_str(), "r");
-  double value = -1;
-  if (!pipe || std::fscanf(pipe, "%lf", &value) != 1) value = -1;
-  if (pipe) pclose(pipe);
-  std::remove(path.c_str());
-  return value;
-}
-
 double python_round_trips(const std::string& kind, long n) {
   const std::string count = std::to_string(n);
   const std::string call = kind == "executor" ? "pool.submit(tiny, i).result()" : "pool.apply(tiny, (i,))";
   const std::string make = kind == "executor" ? "ProcessPoolExecutor(2)" : "mp.Pool(2)";
-  return python(
+  return bench::run_python(
       "import multiprocessing as mp, time\n"
       "from concurrent.futures import ProcessPoolExecutor\n"
       "def tiny(x):\n"
@@ -156,7 +142,7 @@ double python_cpu(const std::string& how, long n) {
   else
     run = "    with " + std::string(how == "threads" ? "ThreadPoolExecutor(4)" : "ProcessPoolExecutor(4)") +
           " as ex:\n        r = list(ex.map(heavy, [" + count + "] * 4))\n";
-  return python(
+  return bench::run_python(
       "import time\n"
       "from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor\n"
       "def heavy(n):\n"

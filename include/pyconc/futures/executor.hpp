@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "pyconc/detail/function_ref.hpp"
+#include "pyconc/detail/next_iterator.hpp"
 #include "pyconc/detail/unique_function.hpp"
 #include "pyconc/futures/future.hpp"
 #include "pyconc/futures/task_memory.hpp"
@@ -122,26 +123,7 @@ class MapResult {
     }
   }
 
-  class iterator {
-   public:
-    using value_type = R;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    explicit iterator(MapResult* owner) : owner_(owner) { current_ = owner_->next(); }
-    R& operator*() { return *current_; }
-    iterator& operator++() {
-      current_ = owner_->next();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& a, const iterator& b) {
-      return a.current_.has_value() == b.current_.has_value();
-    }
-
-   private:
-    MapResult* owner_ = nullptr;
-    std::optional<R> current_;
-  };
+  using iterator = pyconc::detail::NextIterator<MapResult, R>;
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(); }
 

@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "pyconc/detail/next_iterator.hpp"
 #include "pyconc/futures/errors.hpp"
 #include "pyconc/futures/future.hpp"
 #include "pyconc/futures/wait.hpp"
@@ -375,26 +376,7 @@ class IMapIterator {
     return std::move(current_[position_++]);
   }
 
-  class iterator {
-   public:
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    iterator() = default;
-    explicit iterator(IMapIterator* owner) : owner_(owner), current_(owner->next()) {}
-    T& operator*() { return *current_; }
-    iterator& operator++() {
-      current_ = owner_->next();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& a, const iterator& b) {
-      return a.current_.has_value() == b.current_.has_value();
-    }
-
-   private:
-    IMapIterator* owner_ = nullptr;
-    std::optional<T> current_;
-  };
+  using iterator = pyconc::detail::NextIterator<IMapIterator, T>;
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(); }
 
