@@ -82,14 +82,14 @@ std::string chunk_entry(const void* function, std::string_view args) {
   return pickle_result(results);
 }
 
-// What a pool can run: a plain function whose parameters and result cross processes.
+// What a pool can run: a plain function (as a spawned Process's target, target.hpp) whose
+// result crosses processes too.
 template <class Fn>
 struct PoolFunction : std::false_type {};
 template <class R, class... Params>
-struct PoolFunction<R (*)(Params...)> : std::true_type {
+struct PoolFunction<R (*)(Params...)> : PlainFunction<R (*)(Params...)> {
   using Result = R;
-  using Arguments = std::tuple<std::decay_t<Params>...>;
-  static constexpr bool crosses = (pickle::Picklable<std::decay_t<Params>> && ...) &&
+  static constexpr bool crosses = PlainFunction<R (*)(Params...)>::arguments_picklable &&
                                   (std::is_void_v<R> || pickle::Picklable<std::decay_t<R>>);
   static constexpr TaskEntry call = &call_entry<R, Params...>;
   static constexpr TaskEntry chunk = &chunk_entry<R, Params...>;
