@@ -84,8 +84,15 @@ std::string chunk_entry(const void* function, std::string_view args) {
 
 // What a pool can run: a plain function (as a spawned Process's target, target.hpp) whose
 // result crosses processes too.
+// Anything else: a Result type that keeps the pools' signatures well-formed, so that the
+// static_assert in their bodies, with its message, is what the user sees.
+struct NotAPoolFunction {};
 template <class Fn>
-struct PoolFunction : std::false_type {};
+struct PoolFunction : std::false_type {
+  using Result = NotAPoolFunction;
+  using Arguments = std::tuple<>;
+  static constexpr bool crosses = false;
+};
 template <class R, class... Params>
 struct PoolFunction<R (*)(Params...)> : PlainFunction<R (*)(Params...)> {
   using Result = R;
