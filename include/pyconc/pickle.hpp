@@ -116,10 +116,9 @@ template <class Buffer, class Stream>
 class ThreadStream {
  public:
   ThreadStream() {
-    Slot& slot = this_thread_slot();
-    if (!slot.busy) {
-      slot.busy = true;
-      slot_ = &slot;
+    if (Slot* slot = this_thread_slot(); slot && !slot->busy) {
+      slot->busy = true;
+      slot_ = slot;
       return;
     }
     own_ = std::make_unique<Slot>();
@@ -141,9 +140,18 @@ class ThreadStream {
     Stream stream{&buffer};
     bool busy = false;
   };
-  static Slot& this_thread_slot() {
-    thread_local Slot slot;
-    return slot;
+  // The thread's slot; null once the thread's thread_locals are destroyed (the main
+  // thread's die before atexit handlers run, and those may still pickle).
+  static Slot* this_thread_slot() {
+    thread_local bool gone = false;  // trivially destructible: readable to the very end
+    struct Owned {
+      Slot slot;
+      bool* gone;
+      ~Owned() { *gone = true; }
+    };
+    if (gone) return nullptr;
+    thread_local Owned owned{{}, &gone};
+    return &owned.slot;
   }
   Slot& slot() { return slot_ ? *slot_ : *own_; }
   Slot* slot_ = nullptr;

@@ -111,6 +111,7 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
 
   WorkerPoolOptions options;
   WorkerSetup setup;
+  const std::string stop_message = pickle::dumps(ToWorker{});  // also sent from exit hooks
   const pid_t owner;
   int wake_fd = -1;
   std::atomic<std::uint64_t> next_id{1};
@@ -209,7 +210,7 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
     }
     if (phase == Phase::closed) {
       w.stopping = true;
-      sends.push_back({w.connection, pickle::dumps(ToWorker{})});
+      sends.push_back({w.connection, stop_message});
     }
   }
 

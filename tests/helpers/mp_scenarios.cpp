@@ -122,6 +122,21 @@ int pool_parent_killed(const std::string& method) {
   return 1;
 }
 
+// A Pool and a ProcessPoolExecutor never destroyed, one with a call still pending: the exit
+// hooks end both (the executor's pending call finishes first, as in Python) and the
+// program exits 0. The hooks run after the main thread's thread_locals are gone.
+int pools_at_exit(const std::string& method) {
+  auto* pool = new mp::Pool(2, {.context = mp::get_context(method)});
+  auto* executor = new pyconc::futures::ProcessPoolExecutor(2, {.mp_context = mp::get_context(method)});
+  say("results: " + std::to_string(pool->apply(square, 3)) + " " + std::to_string(executor->submit(square, 4).result()));
+  std::string pids = "workers:";
+  for (pid_t pid : pool->worker_pids()) pids += " " + std::to_string(pid);
+  for (pid_t pid : executor->worker_pids()) pids += " " + std::to_string(pid);
+  auto pending = executor->submit(square, 5);
+  say(pids);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,6 +151,7 @@ int main(int argc, char** argv) {
   if (scenario == "exception_report") return exception_report(method);
   if (scenario == "forkserver_preload") return forkserver_preload();
   if (scenario == "pool_parent_killed") return pool_parent_killed(method);
+  if (scenario == "pools_at_exit") return pools_at_exit(method);
   std::fprintf(stderr, "unknown scenario %s\n", arg.c_str());
   return 2;
 }

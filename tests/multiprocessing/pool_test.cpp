@@ -448,4 +448,29 @@ TEST_P(PoolTest, WorkersExitWhenTheParentIsKilled) {
   }
 }
 
+std::vector<pid_t> pids_after(const std::string& output, const std::string& label) {
+  std::vector<pid_t> pids;
+  const auto at = output.find(label);
+  if (at == std::string::npos) return pids;
+  std::istringstream in(output.substr(at + label.size(), output.find('\n', at) - at - label.size()));
+  for (pid_t pid; in >> pid;) pids.push_back(pid);
+  return pids;
+}
+
+// Pools never destroyed are ended by the exit hooks: the program exits 0 and no worker is
+// left (the hooks pickle their stop messages after the main thread's thread_locals die).
+TEST_P(PoolTest, PoolsLeftRunningAtExitEndCleanly) {
+  const auto out = pyconc::testing::run_program(PYCONC_MP_SCENARIOS, "pools_at_exit:" + GetParam());
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("results: 9 16"), std::string::npos) << out.output;
+  EXPECT_EQ(out.output.find("Exception"), std::string::npos) << out.output;
+  const auto workers = pids_after(out.output, "workers:");
+  EXPECT_GE(workers.size(), 3u) << out.output;
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  for (pid_t pid : workers) {
+    while (!process_ended(pid) && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(5ms);
+    EXPECT_TRUE(process_ended(pid)) << "worker " << pid << " outlived the program";
+  }
+}
+
 }  // namespace
