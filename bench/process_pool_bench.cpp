@@ -35,6 +35,7 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+double ms_since(std::chrono::steady_clock::time_point start) { return seconds_since(start) * 1e3; }
 
 // --- round trips --------------------------------------------------------------------
 
@@ -122,7 +123,7 @@ double sequential(long n) {
   long long check = 0;
   for (int t = 0; t < kTasks; ++t) check += sum_of_squares(n);
   if (check == 42) std::puts("");
-  return seconds_since(start);
+  return ms_since(start);
 }
 
 template <class Executor>
@@ -139,7 +140,7 @@ double on_executor(long n) {
   const auto start = std::chrono::steady_clock::now();
   Executor pool(kTasks);
   run_batch(pool, n);
-  return seconds_since(start);
+  return ms_since(start);
 }
 
 // The second batch of a pool whose workers the first batch started: the compute alone.
@@ -149,7 +150,7 @@ double on_warm_executor(long n) {
   run_batch(pool, n);
   const auto start = std::chrono::steady_clock::now();
   run_batch(pool, n);
-  return seconds_since(start);
+  return ms_since(start);
 }
 
 double python_cpu(const std::string& how, long n) {
@@ -166,7 +167,7 @@ double python_cpu(const std::string& how, long n) {
       "    return sum(i * i for i in range(n))\n"
       "if __name__ == '__main__':\n"
       "    t = time.perf_counter()\n" + run +
-      "    print(time.perf_counter() - t)\n");
+      "    print((time.perf_counter() - t) * 1e3)\n");
 }
 
 }  // namespace
@@ -194,7 +195,7 @@ int main(int argc, char** argv) {
     return bench::run_comparison(
         argc - 1, argv + 1,
         {"4 x sum of squares below %ld, pool start to last result",
-         "s",
+         "ms",
          false,
          3'000'000,
          {
