@@ -145,9 +145,12 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
     return std::max(0L, std::min(needed, options.processes - have));
   }
 
-  void start_workers(std::unique_lock<threading::Lock>& hold) {
+  // Starts the workers wanted now. A start that fails breaks the pool (every call fails
+  // with BrokenProcessPool naming the cause); the cause itself is returned, for the caller
+  // whose call made the pool start a worker (Python raises it from Pool() or submit()).
+  std::exception_ptr start_workers(std::unique_lock<threading::Lock>& hold) {
     long n = workers_wanted_locked();
-    if (n <= 0) return;
+    if (n <= 0) return nullptr;
     for (; n > 0; --n) {
       ++starting;
       const long number = ++named;
@@ -169,7 +172,7 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
         hold.unlock();
         finish_all(sinks, error);
         hold.lock();
-        return;
+        return failed;
       }
       workers.push_back(std::move(*made));
       if (phase != Phase::running && phase != Phase::closed) workers.back().process.terminate();
@@ -178,6 +181,7 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       send_unlocked(hold, sends);
     }
     wake();
+    return nullptr;
   }
 
   Worker start_worker(long number) {
@@ -458,7 +462,11 @@ WorkerPool::WorkerPool(WorkerPoolOptions options) : core_(std::make_shared<Core>
   {
     // Workers first: a fork made before the handler thread exists copies a one-thread process.
     std::unique_lock hold(core_->lock);
-    core_->start_workers(hold);
+    if (const std::exception_ptr failed = core_->start_workers(hold)) {
+      // No pool after all: reap the workers that did start (they were told to stop).
+      for (Core::Worker& w : core_->workers) w.process.join();
+      std::rethrow_exception(failed);
+    }
   }
   std::shared_ptr<Core> core = core_;
   core->handler.emplace(threading::ThreadOptions{core->options.worker_name + "-result-handler", true},
@@ -517,7 +525,8 @@ bool WorkerPool::submit(const TaskCall& call, std::shared_ptr<CallSink> sink) {
   std::vector<Core::Send> sends;
   core_->dispatch_all_locked(sends);
   core_->send_unlocked(hold, sends);
-  if (core_->options.start_on_demand) core_->start_workers(hold);
+  if (core_->options.start_on_demand)
+    if (const std::exception_ptr failed = core_->start_workers(hold)) std::rethrow_exception(failed);
   return true;
 }
 

@@ -137,13 +137,38 @@ int pools_at_exit(const std::string& method) {
   return 0;
 }
 
+// Pools in a program that never called freeze_support(): Pool() and the executor's first
+// submit() raise the RuntimeError that names the fix (Python raises from them too).
+int pools_without_freeze_support() {
+  try {
+    mp::Pool pool(2);
+    say("Pool started (wrong)");
+  } catch (const pyconc::RuntimeError& e) {
+    say(std::string("Pool: RuntimeError: ") + e.what());
+  }
+  pyconc::futures::ProcessPoolExecutor executor(2);
+  try {
+    executor.submit(square, 3).result();
+    say("submit ran (wrong)");
+  } catch (const pyconc::RuntimeError& e) {
+    say(std::string("submit: RuntimeError: ") + e.what());
+  }
+  try {
+    executor.submit(square, 3);
+  } catch (const pyconc::futures::BrokenProcessPool&) {
+    say("then: BrokenProcessPool");
+  }
+  say("children: " + std::to_string(mp::active_children().size()));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string arg = argc > 1 ? argv[1] : "";
   const std::string scenario = arg.substr(0, arg.find(':'));
   const std::string method = arg.find(':') == std::string::npos ? "fork" : arg.substr(arg.find(':') + 1);
-  if (scenario != "no_freeze_support") mp::freeze_support();
+  if (scenario != "no_freeze_support" && scenario != "pools_without_freeze_support") mp::freeze_support();
   if (scenario == "no_freeze_support") return no_freeze_support(method);
   if (scenario == "fork_warning") return fork_warning(true);
   if (scenario == "fork_single_threaded") return fork_warning(false);
@@ -152,6 +177,7 @@ int main(int argc, char** argv) {
   if (scenario == "forkserver_preload") return forkserver_preload();
   if (scenario == "pool_parent_killed") return pool_parent_killed(method);
   if (scenario == "pools_at_exit") return pools_at_exit(method);
+  if (scenario == "pools_without_freeze_support") return pools_without_freeze_support();
   std::fprintf(stderr, "unknown scenario %s\n", arg.c_str());
   return 2;
 }

@@ -473,4 +473,18 @@ TEST_P(PoolTest, PoolsLeftRunningAtExitEndCleanly) {
   }
 }
 
+// Without freeze_support() (the default start method is forkserver): Pool() and the
+// executor's first submit raise the RuntimeError naming the fix; nothing is started, nothing
+// is reported as never retrieved.
+TEST(PoolWithoutFreezeSupport, RaisesTheFixFromTheCallThatStartsWorkers) {
+  const auto out = pyconc::testing::run_program(PYCONC_MP_SCENARIOS, "pools_without_freeze_support");
+  EXPECT_EQ(out.exit_code, 0) << out.output;
+  EXPECT_NE(out.output.find("Pool: RuntimeError: "), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("submit: RuntimeError: "), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("freeze_support() first thing in main()"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("then: BrokenProcessPool"), std::string::npos) << out.output;
+  EXPECT_NE(out.output.find("children: 0"), std::string::npos) << out.output;
+  EXPECT_EQ(out.output.find("never retrieved"), std::string::npos) << out.output;
+}
+
 }  // namespace

@@ -123,7 +123,12 @@ class ProcessPoolExecutor : public Executor {
       future.set_exception(std::current_exception());
       return future;
     }
-    send(call, std::make_shared<detail::ProcessCallSink<R>>(std::vector<Future<R>>{future}, false));
+    try {
+      send(call, std::make_shared<detail::ProcessCallSink<R>>(std::vector<Future<R>>{future}, false));
+    } catch (...) {
+      if (future.done()) (void)future.exception();  // raised here instead: not "never retrieved"
+      throw;
+    }
     return future;
   }
 
