@@ -66,6 +66,7 @@ struct LoadRefuses {
   }
 };
 LoadRefuses make_load_refuses(int x) { return {x}; }
+int take_load_refuses(LoadRefuses l) { return l.x; }
 
 class ProcessPoolTest : public pyconc::testing::EveryStartMethod {
  protected:
@@ -166,6 +167,10 @@ TEST_P(ProcessPoolTest, SerializationFailures) {
   EXPECT_THROW(pool.submit(make_save_refuses, -1).result(), pyconc::pickle::PicklingError);
   EXPECT_EQ(pool.submit(make_save_refuses, 2).result().x, 2);
   EXPECT_EQ(pool.submit(make_load_refuses, 1).result().x, 1);
+  // covers PPE-04: arguments the worker cannot unpickle fail that call (cereal does not
+  // crash on them), and the pool goes on.
+  EXPECT_THROW(pool.submit(take_load_refuses, LoadRefuses{-1}).result(), pyconc::pickle::UnpicklingError);
+  EXPECT_EQ(pool.submit(take_load_refuses, LoadRefuses{6}).result(), 6);
   EXPECT_THROW(pool.submit(make_load_refuses, -1).result(60s), futures::BrokenProcessPool);
   EXPECT_THROW(pool.submit(square, 1), futures::BrokenProcessPool);
 }
