@@ -44,6 +44,7 @@ PYCONC_DEFINE_ERROR(EOFError, Error);
 PYCONC_DEFINE_ERROR(FileExistsError, OSError);
 PYCONC_DEFINE_ERROR(FileNotFoundError, OSError);
 PYCONC_DEFINE_ERROR(BrokenPipeError, OSError);
+PYCONC_DEFINE_ERROR(ConnectionRefusedError, OSError);
 // Python's SystemExit (sys.exit): raised in a thread it ends the thread silently (no
 // excepthook report); escaping a child process's target it sets the exit code, by Python's
 // rule: no argument → 0, an int → that int, a message → printed to stderr, then 1.

@@ -17,6 +17,7 @@
 #include "pyconc/multiprocessing/connection.hpp"
 #include "pyconc/multiprocessing/context.hpp"
 #include "pyconc/multiprocessing/errors.hpp"
+#include "pyconc/multiprocessing/listener.hpp"
 #include "pyconc/multiprocessing/pool.hpp"
 #include "pyconc/multiprocessing/process.hpp"
 #include "pyconc/multiprocessing/process_pool_executor.hpp"
