@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -57,6 +58,16 @@ class TempPath {
 
  private:
   std::string path_;
+};
+
+// A value whose pickling fails when it is negative, for the "cannot be pickled" paths.
+struct RefusesToPickle {
+  int x = 0;
+  template <class Archive>
+  void serialize(Archive& archive) {
+    if (x < 0) throw std::runtime_error("refuses to be pickled");
+    archive(x);
+  }
 };
 
 inline void write_file(const std::string& path, const std::string& text) {

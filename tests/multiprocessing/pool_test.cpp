@@ -46,15 +46,7 @@ void set_initialized(int value) { initialized_value = value; }
 int read_initialized(int) { return initialized_value; }
 void failing_initializer(int) { throw pyconc::RuntimeError("initializer refuses"); }
 
-struct Refuses {
-  int x = 0;
-  template <class Archive>
-  void serialize(Archive& archive) {
-    if (x < 0) throw std::runtime_error("refuses to be pickled");
-    archive(x);
-  }
-};
-Refuses make_refuses(int x) { return Refuses{x}; }
+pyconc::testing::RefusesToPickle make_refuses(int x) { return {x}; }
 
 class PoolTest : public pyconc::testing::EveryStartMethod {
  protected:

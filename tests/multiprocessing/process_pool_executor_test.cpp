@@ -41,16 +41,9 @@ int announce_and_sleep(std::string path, int ms) {
 }
 void failing_initializer(int) { throw pyconc::RuntimeError("no init"); }
 
-struct SaveRefuses {
-  int x = 0;
-  template <class Archive>
-  void serialize(Archive& archive) {
-    if (x < 0) throw std::runtime_error("refuses to be pickled");
-    archive(x);
-  }
-};
-int take_save_refuses(SaveRefuses s) { return s.x; }
-SaveRefuses make_save_refuses(int x) { return {x}; }
+using pyconc::testing::RefusesToPickle;
+int take_save_refuses(RefusesToPickle s) { return s.x; }
+RefusesToPickle make_save_refuses(int x) { return {x}; }
 
 // Pickles fine, but refuses to be loaded: a result the parent cannot unpickle.
 struct LoadRefuses {
@@ -162,8 +155,8 @@ TEST_P(ProcessPoolTest, SystemExitIsTheFuturesException) {
 // working. A result the parent cannot unpickle breaks the pool.
 TEST_P(ProcessPoolTest, SerializationFailures) {
   futures::ProcessPoolExecutor pool(2, options());
-  EXPECT_THROW(pool.submit(take_save_refuses, SaveRefuses{-1}).result(), pyconc::pickle::PicklingError);
-  EXPECT_EQ(pool.submit(take_save_refuses, SaveRefuses{3}).result(), 3);
+  EXPECT_THROW(pool.submit(take_save_refuses, RefusesToPickle{-1}).result(), pyconc::pickle::PicklingError);
+  EXPECT_EQ(pool.submit(take_save_refuses, RefusesToPickle{3}).result(), 3);
   EXPECT_THROW(pool.submit(make_save_refuses, -1).result(), pyconc::pickle::PicklingError);
   EXPECT_EQ(pool.submit(make_save_refuses, 2).result().x, 2);
   EXPECT_EQ(pool.submit(make_load_refuses, 1).result().x, 1);

@@ -56,23 +56,15 @@ TEST(MpQueue, VariableSizeItemsWrapTheRing) {
   EXPECT_THROW(q.put(std::string(5000, 'x')), pyconc::ValueError);  // larger than the buffer
 }
 
-struct Refuses {
-  int x = 0;
-  template <class Archive>
-  void serialize(Archive& archive) {
-    if (x < 0) throw std::runtime_error("refuses");
-    archive(x);
-  }
-};
 
 // covers MPQ-07: an item that cannot be pickled is reported (here: put raises) and the
 // queue keeps working with qsize correct.
 TEST(MpQueue, UnpicklableItemLeavesTheQueueWorking) {
-  mp::Queue<Refuses> q;
-  q.put(Refuses{1});
-  EXPECT_THROW(q.put(Refuses{-1}), pyconc::pickle::PicklingError);
+  mp::Queue<pyconc::testing::RefusesToPickle> q;
+  q.put(pyconc::testing::RefusesToPickle{1});
+  EXPECT_THROW(q.put(pyconc::testing::RefusesToPickle{-1}), pyconc::pickle::PicklingError);
   EXPECT_EQ(q.qsize(), 1u);
-  q.put(Refuses{2});
+  q.put(pyconc::testing::RefusesToPickle{2});
   EXPECT_EQ(q.get().x, 1);
   EXPECT_EQ(q.get().x, 2);
 }
