@@ -17,6 +17,11 @@
 namespace mp = pyconc::multiprocessing;
 using namespace std::chrono_literals;
 
+// The pools_at_exit scenario's pools, never destroyed; held by globals of external linkage
+// so that LeakSanitizer sees them reachable (and the stores cannot be optimised away).
+mp::Pool* g_pool_left_running = nullptr;
+pyconc::futures::ProcessPoolExecutor* g_executor_left_running = nullptr;
+
 namespace {
 
 void say(const std::string& line) {
@@ -126,8 +131,9 @@ int pool_parent_killed(const std::string& method) {
 // hooks end both (the executor's pending call finishes first, as in Python) and the
 // program exits 0. The hooks run after the main thread's thread_locals are gone.
 int pools_at_exit(const std::string& method) {
-  auto* pool = new mp::Pool(2, {.context = mp::get_context(method)});
-  auto* executor = new pyconc::futures::ProcessPoolExecutor(2, {.mp_context = mp::get_context(method)});
+  auto* pool = g_pool_left_running = new mp::Pool(2, {.context = mp::get_context(method)});
+  auto* executor = g_executor_left_running =
+      new pyconc::futures::ProcessPoolExecutor(2, {.mp_context = mp::get_context(method)});
   say("results: " + std::to_string(pool->apply(square, 3)) + " " + std::to_string(executor->submit(square, 4).result()));
   std::string pids = "workers:";
   for (pid_t pid : pool->worker_pids()) pids += " " + std::to_string(pid);
