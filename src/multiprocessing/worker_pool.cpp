@@ -165,13 +165,8 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       hold.lock();
       --starting;
       if (failed) {
-        std::vector<std::shared_ptr<CallSink>> sinks;
-        break_locked("A process of the pool could not be started: " + pyconc::detail::describe_exception(failed),
-                     sinks);
-        const std::exception_ptr error = broken;
-        hold.unlock();
-        finish_all(sinks, error);
-        hold.lock();
+        break_and_fail(hold,
+                       "A process of the pool could not be started: " + pyconc::detail::describe_exception(failed));
         return failed;
       }
       workers.push_back(std::move(*made));
@@ -263,6 +258,19 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
     wake();
   }
 
+  // Breaks the pool and fails every call it held (and `also`), with the lock dropped while
+  // their sinks run; the lock is held again on return.
+  void break_and_fail(std::unique_lock<threading::Lock>& hold, const std::string& why,
+                      std::shared_ptr<CallSink> also = nullptr) {
+    std::vector<std::shared_ptr<CallSink>> sinks;
+    break_locked(why, sinks);
+    if (also) sinks.push_back(std::move(also));
+    const std::exception_ptr error = broken ? broken : broken_pool(why);
+    hold.unlock();
+    finish_all(sinks, error);
+    hold.lock();
+  }
+
   // --- the result handler --------------------------------------------------------------
 
   bool handler_done_locked() const {
@@ -323,12 +331,8 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       if (phase == Phase::broken || phase == Phase::terminated) return;  // reported once, by the first
       const auto error = pickle::loads_exception(message.bytes);
       report("Exception in initializer:\n" + pyconc::detail::describe_exception(error) + "\n");
-      std::vector<std::shared_ptr<CallSink>> sinks;
-      break_locked("A process in the process pool failed to initialize: " + pyconc::detail::describe_exception(error),
-                   sinks);
-      const std::exception_ptr broke = broken;
-      hold.unlock();
-      finish_all(sinks, broke);
+      break_and_fail(hold,
+                     "A process in the process pool failed to initialize: " + pyconc::detail::describe_exception(error));
       return;
     }
     if (!w.running || w.running->id != message.id) return;  // failed already (terminated)
@@ -351,15 +355,9 @@ struct WorkerPool::Core : std::enable_shared_from_this<Core> {
       report("Exception in a pool's result handler:\n" +
              pyconc::detail::describe_exception(std::current_exception()) + "\n");
     }
-    if (!taken) {
+    if (!taken) {  // only a ProcessPoolExecutor's sink declines a result: its pool breaks
       hold.lock();
-      std::vector<std::shared_ptr<CallSink>> sinks;
-      const std::string why = "A result from a worker could not be unpickled";
-      if (options.on_death == WorkerPoolOptions::OnDeath::break_pool) break_locked(why, sinks);
-      const std::exception_ptr error = broken ? broken : broken_pool(why);
-      sinks.push_back(std::move(sink));
-      hold.unlock();
-      finish_all(sinks, error);
+      break_and_fail(hold, "A result from a worker could not be unpickled", std::move(sink));
     }
   }
 
