@@ -241,11 +241,11 @@ TEST_P(ProcessPoolTest, EarlyShutdownWithOneTaskPerChild) {
 // has not started and leaves nothing pending.
 TEST_P(ProcessPoolTest, ShutdownRules) {
   futures::ProcessPoolExecutor pool(1, options());
-  auto running = pool.submit(sleep_ms, 300);
+  auto running = pool.submit(sleep_ms, 2000);  // still running when shutdown() comes, however loaded
   std::vector<futures::Future<int>> queued;
   for (int i = 0; i < 5; ++i) queued.push_back(pool.submit(sleep_ms, 300));
   pool.shutdown(true, /*cancel_futures=*/true);
-  EXPECT_EQ(running.result(0s), 300);
+  EXPECT_EQ(running.result(0s), 2000);
   int cancelled = 0;
   for (auto& f : queued) {
     EXPECT_TRUE(f.done());
@@ -259,11 +259,11 @@ TEST_P(ProcessPoolTest, ShutdownRules) {
 // A future cancelled before it is handed to a worker never runs.
 TEST_P(ProcessPoolTest, CancelledBeforeStartNeverRuns) {
   futures::ProcessPoolExecutor pool(1, options());
-  auto blocker = pool.submit(sleep_ms, 300);
+  auto blocker = pool.submit(sleep_ms, 2000);  // busy until long after the cancel
   TempPath file("ppe-cancel");
   auto never = pool.submit(announce_and_sleep, file.path(), 0);
   EXPECT_TRUE(never.cancel());
-  EXPECT_EQ(blocker.result(), 300);
+  EXPECT_EQ(blocker.result(), 2000);
   pool.shutdown(true);
   EXPECT_TRUE(never.cancelled());
   EXPECT_NE(::access(file.path().c_str(), F_OK), 0);
