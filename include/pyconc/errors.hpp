@@ -33,7 +33,11 @@ PYCONC_DEFINE_ERROR(RuntimeError, Error);
 PYCONC_DEFINE_ERROR(ValueError, Error);
 PYCONC_DEFINE_ERROR(TypeError, Error);
 PYCONC_DEFINE_ERROR(OverflowError, Error);
-PYCONC_DEFINE_ERROR(IndexError, Error);
+// Python's LookupError and its two children: a missing index, a missing key.
+PYCONC_DEFINE_ERROR(LookupError, Error);
+PYCONC_DEFINE_ERROR(IndexError, LookupError);
+PYCONC_DEFINE_ERROR(KeyError, LookupError);
+PYCONC_DEFINE_ERROR(AttributeError, Error);
 PYCONC_DEFINE_ERROR(TimeoutError, Error);
 // Python raises AssertionError for some misuse it checks with `assert` (a process started
 // twice, joined before it started); pyconc raises it in the same places.
@@ -45,6 +49,7 @@ PYCONC_DEFINE_ERROR(FileExistsError, OSError);
 PYCONC_DEFINE_ERROR(FileNotFoundError, OSError);
 PYCONC_DEFINE_ERROR(BrokenPipeError, OSError);
 PYCONC_DEFINE_ERROR(ConnectionRefusedError, OSError);
+PYCONC_DEFINE_ERROR(ConnectionResetError, OSError);
 // Python's SystemExit (sys.exit): raised in a thread it ends the thread silently (no
 // excepthook report); escaping a child process's target it sets the exit code, by Python's
 // rule: no argument → 0, an int → that int, a message → printed to stderr, then 1.

@@ -1,6 +1,7 @@
 // pyconc/multiprocessing.hpp — Python's `multiprocessing`: start methods and contexts,
 // Process, freeze_support, current_process / parent_process / active_children, Pipe and
 // Connection (connection::wait), queues, shared values and locks, Pool and AsyncResult,
+// managers (Manager, SyncManager, BaseManager and their proxies),
 // futures::ProcessPoolExecutor, and the errors ProcessError, TimeoutError,
 // AuthenticationError, BufferTooShort, RemoteError, WorkerLostError, MaybeEncodingError.
 //
@@ -18,6 +19,7 @@
 #include "pyconc/multiprocessing/context.hpp"
 #include "pyconc/multiprocessing/errors.hpp"
 #include "pyconc/multiprocessing/listener.hpp"
+#include "pyconc/multiprocessing/managers.hpp"
 #include "pyconc/multiprocessing/pool.hpp"
 #include "pyconc/multiprocessing/process.hpp"
 #include "pyconc/multiprocessing/process_pool_executor.hpp"

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "detail/built_at_load.hpp"
 #include "pyconc/multiprocessing/listener.hpp"
 
 namespace pyconc::multiprocessing::connection {
@@ -30,6 +31,12 @@ std::string hmac_sha256(const std::string& key, std::string_view message) {
     throw OSError("HMAC-SHA256 failed");
   return std::string(kDigestName) + std::string(reinterpret_cast<const char*>(digest), length);
 }
+
+// OpenSSL frees its state in an atexit handler of its own, registered at its first use: after
+// the library's exit sequence was registered, so it would run first, and the exit sequence
+// (proxies giving their references back to a manager) still authenticates connections.
+// Initialised here, before anything else uses it, it registers no such handler.
+PYCONC_BUILD_AT_LOAD(OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr));
 
 bool same_bytes(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -47,6 +47,9 @@ struct WorkerSetup {
 // away, or max_tasks calls are done.
 void pool_worker_main(Connection parent, WorkerSetup setup);
 
+// Runs a located call (its code resolved once per process) and returns its pickled result.
+std::string run_call(const LocatedCall& call);
+
 // Located code, cached: a pool sends the same few functions again and again.
 LocatedCall locate_call(const TaskCall& call);
 

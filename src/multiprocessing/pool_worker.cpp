@@ -23,10 +23,15 @@ const void* resolve_cached(const CodeAddress& where) {
   return code;
 }
 
-std::string run(const LocatedCall& call) {
+
+}  // namespace
+
+std::string run_call(const LocatedCall& call) {
   const auto entry = reinterpret_cast<TaskEntry>(const_cast<void*>(resolve_cached(call.entry)));
   return entry(resolve_cached(call.function), call.args);
 }
+
+namespace {
 
 // False when the parent has gone: nobody is left to work for.
 bool tell(Connection& parent, const FromWorker& message) {
@@ -61,7 +66,7 @@ void pool_worker_main(Connection parent, WorkerSetup setup) {
   const int parent_ended = parent_sentinel();
   if (setup.initializer) {
     try {
-      run(*setup.initializer);
+      run_call(*setup.initializer);
     } catch (...) {
       tell(parent, {FromWorker::initializer_failed, 0, pickle::dumps_exception(std::current_exception())});
       throw SystemExit(1);  // the parent reports it, once for the pool
@@ -78,7 +83,7 @@ void pool_worker_main(Connection parent, WorkerSetup setup) {
     if (task.id == 0) return;
     FromWorker answer{FromWorker::result, task.id, {}};
     try {
-      answer.bytes = run(task.call);
+      answer.bytes = run_call(task.call);
     } catch (...) {
       answer.kind = FromWorker::error;
       answer.bytes = pickle::dumps_exception(std::current_exception());

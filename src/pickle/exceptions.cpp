@@ -11,6 +11,7 @@
 #include "pyconc/os.hpp"
 #include "pyconc/pickle.hpp"
 #include "pyconc/queue/errors.hpp"
+#include "pyconc/threading/barrier_cycle.hpp"
 
 namespace pyconc::pickle {
 
@@ -44,6 +45,19 @@ struct FactoryTable {
     add<ValueError>(factories, "ValueError");
     add<TypeError>(factories, "TypeError");
     add<OverflowError>(factories, "OverflowError");
+    add<LookupError>(factories, "LookupError");
+    add<IndexError>(factories, "IndexError");
+    add<KeyError>(factories, "KeyError");
+    add<AttributeError>(factories, "AttributeError");
+    add<AssertionError>(factories, "AssertionError");
+    add<OSError>(factories, "OSError");
+    add<EOFError>(factories, "EOFError");
+    add<FileExistsError>(factories, "FileExistsError");
+    add<FileNotFoundError>(factories, "FileNotFoundError");
+    add<BrokenPipeError>(factories, "BrokenPipeError");
+    add<ConnectionRefusedError>(factories, "ConnectionRefusedError");
+    add<ConnectionResetError>(factories, "ConnectionResetError");
+    add<threading::BrokenBarrierError>(factories, "BrokenBarrierError");
     add<TimeoutError>(factories, "TimeoutError");
     add<PickleError>(factories, "PickleError");
     add<PicklingError>(factories, "PicklingError");

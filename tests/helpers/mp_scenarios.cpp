@@ -21,6 +21,9 @@ using namespace std::chrono_literals;
 // so that LeakSanitizer sees them reachable (and the stores cannot be optimised away).
 mp::Pool* g_pool_left_running = nullptr;
 pyconc::futures::ProcessPoolExecutor* g_executor_left_running = nullptr;
+// The manager_at_exit scenario's manager and proxy, likewise.
+mp::SyncManager* g_manager_left_running = nullptr;
+mp::managers::ValueProxy<int>* g_proxy_left_alive = nullptr;
 
 namespace {
 
@@ -168,6 +171,37 @@ int pools_without_freeze_support() {
   return 0;
 }
 
+void add_one(mp::managers::ValueProxy<int> count, mp::managers::AcquirerProxy lock) {
+  std::scoped_lock hold(lock);
+  count.set(count.get() + 1);
+}
+
+// A manager and a proxy never destroyed, after children used the proxy: at exit the
+// reference goes back, the server stops, and the program exits 0.
+int manager_at_exit(const std::string& method) {
+  auto* manager = g_manager_left_running = new mp::SyncManager({.context = mp::get_context(method)});
+  manager->start();
+  auto* count = g_proxy_left_alive = new mp::managers::ValueProxy<int>(manager->Value<int>(0));
+  auto lock = manager->Lock();
+  std::vector<mp::Process> children;
+  for (int i = 0; i < 3; ++i) children.push_back(mp::get_context(method).Process(add_one, *count, lock));
+  for (auto& child : children) child.start();
+  for (auto& child : children) child.join();
+  say("count: " + std::to_string(count->get()));
+  say("server: " + std::to_string(*manager->process()->pid()));
+  return 0;
+}
+
+// A manager whose program is killed: its server process notices and exits.
+int manager_parent_killed(const std::string& method) {
+  auto manager = mp::Manager({.context = mp::get_context(method)});
+  auto d = manager.dict<std::string, int>();
+  d["x"] = 1;
+  say("server: " + std::to_string(*manager.process()->pid()));
+  ::kill(::getpid(), SIGKILL);
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -184,6 +218,8 @@ int main(int argc, char** argv) {
   if (scenario == "pool_parent_killed") return pool_parent_killed(method);
   if (scenario == "pools_at_exit") return pools_at_exit(method);
   if (scenario == "pools_without_freeze_support") return pools_without_freeze_support();
+  if (scenario == "manager_at_exit") return manager_at_exit(method);
+  if (scenario == "manager_parent_killed") return manager_parent_killed(method);
   std::fprintf(stderr, "unknown scenario %s\n", arg.c_str());
   return 2;
 }
