@@ -59,7 +59,7 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::seconds lim
 
 // --- MGR-01: the server process and its end -----------------------------------------------
 
-// MGR-01: Manager() starts a server process named after the manager and returns it started;
+// covers MGR-01: Manager() starts a server process named after the manager and returns it started;
 // shutdown() stops it and may be called again.
 TEST_P(ManagerTest, ManagerStartsANamedServerProcessAndShutdownEndsIt) {
   auto m = manager();
@@ -73,7 +73,7 @@ TEST_P(ManagerTest, ManagerStartsANamedServerProcessAndShutdownEndsIt) {
   m.shutdown();  // again: nothing
 }
 
-// MGR-01: destroying the manager (the end of Python's `with` block) shuts the server down.
+// covers MGR-01: destroying the manager (the end of Python's `with` block) shuts the server down.
 TEST_P(ManagerTest, DestroyingTheManagerShutsTheServerDown) {
   std::optional<mp::Process> server;
   {
@@ -83,7 +83,7 @@ TEST_P(ManagerTest, DestroyingTheManagerShutsTheServerDown) {
   EXPECT_FALSE(server->is_alive());
 }
 
-// MGR-01: the server ignores SIGINT (meant for the program, not for its shared state).
+// covers MGR-01: the server ignores SIGINT (meant for the program, not for its shared state).
 TEST_P(ManagerTest, ServerIgnoresSigint) {
   auto m = manager();
   auto d = m.dict<std::string, int>();
@@ -94,7 +94,7 @@ TEST_P(ManagerTest, ServerIgnoresSigint) {
   EXPECT_TRUE(m.process()->is_alive());
 }
 
-// MGR-01: a server that does not stop when asked is terminated after shutdown_timeout.
+// covers MGR-01: a server that does not stop when asked is terminated after shutdown_timeout.
 TEST_P(ManagerTest, AServerThatIgnoresTheRequestIsTerminated) {
   auto m = mp::Manager({.context = context(), .shutdown_timeout = 0.2});
   auto server = *m.process();
@@ -110,7 +110,7 @@ TEST_P(ManagerTest, AServerThatIgnoresTheRequestIsTerminated) {
 
 // --- MGR-02: misuse of the life cycle -------------------------------------------------------
 
-// MGR-02: start() twice; start() after shutdown; a proxy used after shutdown.
+// covers MGR-02: start() twice; start() after shutdown; a proxy used after shutdown.
 TEST_P(ManagerTest, LifeCycleMisuseRaisesProcessErrorAndDeadProxiesRaiseOSError) {
   auto m = manager();
   try {
@@ -133,7 +133,7 @@ TEST_P(ManagerTest, LifeCycleMisuseRaisesProcessErrorAndDeadProxiesRaiseOSError)
   EXPECT_THROW((m.dict<std::string, int>()), mp::ProcessError);
 }
 
-// MGR-02: a manager never started has no objects to make.
+// covers MGR-02: a manager never started has no objects to make.
 TEST(ManagerLifeCycle, ObjectsNeedAStartedManager) {
   mp::SyncManager m;
   EXPECT_THROW((m.dict<std::string, int>()), mp::ProcessError);
@@ -143,7 +143,7 @@ TEST(ManagerLifeCycle, ObjectsNeedAStartedManager) {
 
 // --- MGR-03: each type --------------------------------------------------------------------
 
-// MGR-03: dict — item access, insertion order, get/pop/popitem/setdefault/update/clear.
+// covers MGR-03: dict — item access, insertion order, get/pop/popitem/setdefault/update/clear.
 TEST_P(ManagerTest, DictProxyRunsEveryMethodInTheServer) {
   auto m = manager();
   auto d = m.dict<std::string, int>({{"a", 1}, {"b", 2}});
@@ -173,7 +173,7 @@ TEST_P(ManagerTest, DictProxyRunsEveryMethodInTheServer) {
   EXPECT_THROW(d.popitem(), pyconc::KeyError);
 }
 
-// MGR-03: list — Python's index rules, including negative indexes and their errors.
+// covers MGR-03: list — Python's index rules, including negative indexes and their errors.
 TEST_P(ManagerTest, ListProxyFollowsPythonsIndexRules) {
   auto m = manager();
   auto l = m.list<int>({1, 2, 3});
@@ -206,7 +206,7 @@ TEST_P(ManagerTest, ListProxyFollowsPythonsIndexRules) {
   EXPECT_THROW(l.pop(), pyconc::IndexError);
 }
 
-// MGR-03: Value, Array and Namespace.
+// covers MGR-03: Value, Array and Namespace.
 TEST_P(ManagerTest, ValueArrayAndNamespaceProxies) {
   auto m = manager();
   auto v = m.Value<double>(1.5);
@@ -229,7 +229,7 @@ TEST_P(ManagerTest, ValueArrayAndNamespaceProxies) {
   EXPECT_THROW(ns.get<int>("x"), pyconc::AttributeError);
 }
 
-// MGR-03, MGR-07: Queue and JoinableQueue — FIFO, Full/Empty with and without timeouts,
+// covers MGR-03, MGR-07: Queue and JoinableQueue — FIFO, Full/Empty with and without timeouts,
 // task_done/join.
 TEST_P(ManagerTest, QueueProxyKeepsQueueRules) {
   auto m = manager();
@@ -253,7 +253,7 @@ TEST_P(ManagerTest, QueueProxyKeepsQueueRules) {
   EXPECT_THROW(jq.task_done(), pyconc::ValueError);
 }
 
-// MGR-03, MGR-07: Lock, RLock, Semaphore, BoundedSemaphore through AcquirerProxy, with
+// covers MGR-03, MGR-07: Lock, RLock, Semaphore, BoundedSemaphore through AcquirerProxy, with
 // threading's errors raised in the caller.
 TEST_P(ManagerTest, AcquirerProxiesKeepThreadingRules) {
   auto m = manager();
@@ -283,7 +283,7 @@ TEST_P(ManagerTest, AcquirerProxiesKeepThreadingRules) {
   EXPECT_THROW(bounded.release(), pyconc::ValueError);
 }
 
-// MGR-03: an RLock held by one client thread is not another thread's (each thread has its
+// covers MGR-03: an RLock held by one client thread is not another thread's (each thread has its
 // own connection and server thread).
 TEST_P(ManagerTest, AnRLockBelongsToTheThreadThatAcquiredIt) {
   auto m = manager();
@@ -305,7 +305,7 @@ TEST_P(ManagerTest, AnRLockBelongsToTheThreadThatAcquiredIt) {
   rlock.release();
 }
 
-// MGR-03: Condition, Event and Barrier, their timeouts included.
+// covers MGR-03: Condition, Event and Barrier, their timeouts included.
 TEST_P(ManagerTest, ConditionEventAndBarrierProxies) {
   auto m = manager();
   auto event = m.Event();
@@ -358,7 +358,7 @@ void add_to(Dict d, List l, mgr::AcquirerProxy lock, int n) {
   l.append(static_cast<int>(::getpid() % 1000));
 }
 
-// MGR-04: proxies passed to children reconnect there; every change is seen by all.
+// covers MGR-04: proxies passed to children reconnect there; every change is seen by all.
 TEST_P(ManagerTest, ProxiesPassedToChildrenShareOneObject) {
   if (fork_with_threads_unsupported()) GTEST_SKIP() << "fork with threads under a sanitizer";
   auto m = manager();
@@ -374,7 +374,7 @@ TEST_P(ManagerTest, ProxiesPassedToChildrenShareOneObject) {
   EXPECT_EQ(l.len(), 4u);
 }
 
-// MGR-04: many threads of one process on one dict, with random pauses; each thread's own key
+// covers MGR-04: many threads of one process on one dict, with random pauses; each thread's own key
 // ends with its exact count.
 TEST_P(ManagerTest, ManyThreadsShareAProxy) {
   if (GetParam() != "forkserver") GTEST_SKIP() << "the server's start method does not matter here";
@@ -400,7 +400,7 @@ TEST_P(ManagerTest, ManyThreadsShareAProxy) {
 
 // --- MGR-05: what is and is not shared -----------------------------------------------------
 
-// MGR-05: a value read out of a proxy is a copy; Namespace names starting with '_' stay local.
+// covers MGR-05: a value read out of a proxy is a copy; Namespace names starting with '_' stay local.
 TEST_P(ManagerTest, OnlyCallsThroughAProxyAreShared) {
   auto m = manager();
   auto l = m.list<std::vector<int>>({{1}});
@@ -421,7 +421,7 @@ TEST_P(ManagerTest, OnlyCallsThroughAProxyAreShared) {
 
 // --- MGR-06: nested proxies and lifetimes --------------------------------------------------
 
-// MGR-06: a proxy stored in a dict stays a reference to the shared inner object, which lives
+// covers MGR-06: a proxy stored in a dict stays a reference to the shared inner object, which lives
 // while the container holds it, after the original proxy is gone.
 TEST_P(ManagerTest, NestedProxiesStayReferencesAndKeepTheirObjectsAlive) {
   auto m = manager();
@@ -450,7 +450,7 @@ void put_through_nested(mgr::ListProxy<mgr::QueueProxy<int>> queues, int value) 
   queues.getitem(0).put(value);
 }
 
-// MGR-06: a Queue proxy inside a list works, in another process too.
+// covers MGR-06: a Queue proxy inside a list works, in another process too.
 TEST_P(ManagerTest, AQueueProxyInsideAListWorksAcrossProcesses) {
   if (fork_with_threads_unsupported()) GTEST_SKIP() << "fork with threads under a sanitizer";
   auto m = manager();
@@ -462,7 +462,7 @@ TEST_P(ManagerTest, AQueueProxyInsideAListWorksAcrossProcesses) {
   EXPECT_EQ(queues.getitem(0).get(true, 60s), 42);
 }
 
-// MGR-04, MGR-06: the references of proxies that crossed to children are given back when
+// covers MGR-04, MGR-06: the references of proxies that crossed to children are given back when
 // the children end: the server holds only what the parent still refers to.
 TEST_P(ManagerTest, ChildrenGiveTheirReferencesBack) {
   if (fork_with_threads_unsupported()) GTEST_SKIP() << "fork with threads under a sanitizer";
@@ -486,7 +486,7 @@ TEST_P(ManagerTest, ChildrenGiveTheirReferencesBack) {
 
 // --- MGR-07: errors -----------------------------------------------------------------------
 
-// MGR-07: the method's exception with its type; the machinery's failure as RemoteError.
+// covers MGR-07: the method's exception with its type; the machinery's failure as RemoteError.
 TEST_P(ManagerTest, ServerErrorsKeepTheirTypeAndMachineryFailuresAreRemoteError) {
   auto m = manager();
   auto d = m.dict<std::string, int>();
@@ -555,7 +555,7 @@ mgr::Registry maths_registry() {
   return types;
 }
 
-// MGR-08: a registered type is made in the server by create(), and only its registered
+// covers MGR-08: a registered type is made in the server by create(), and only its registered
 // methods may be called.
 TEST_P(ManagerTest, RegisteredTypesRunTheirExposedMethodsInTheServer) {
   mgr::BaseManager m({.registry = maths_registry(), .context = context()});
@@ -574,7 +574,7 @@ TEST_P(ManagerTest, RegisteredTypesRunTheirExposedMethodsInTheServer) {
   EXPECT_EQ(c2.callmethod<long>("add", 3L), 5);
 }
 
-// MGR-08: registering in a copy of a registry leaves the original unchanged.
+// covers MGR-08: registering in a copy of a registry leaves the original unchanged.
 TEST(ManagerRegistry, RegisteringInACopyLeavesTheOriginalUnchanged) {
   mgr::Registry base = maths_registry();
   mgr::Registry derived = base;
@@ -595,7 +595,7 @@ void serve_counter(int port_hint, mp::Connection tell_port) {
   server.serve_forever();
 }
 
-// MGR-09: a server over TCP in another process, used by a client that only connects; a
+// covers MGR-09: a server over TCP in another process, used by a client that only connects; a
 // wrong authkey is AuthenticationError and the server goes on serving.
 TEST_P(ManagerTest, RemoteManagerServesClientsWithTheRightKeyOnly) {
   if (GetParam() == "fork") GTEST_SKIP() << "the server's start method does not matter here";
