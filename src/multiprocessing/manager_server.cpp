@@ -102,9 +102,10 @@ void ServerCore::stop() {
   [[maybe_unused]] const auto written = ::write(stop_fd_, &one, sizeof one);
 }
 
-void ServerCore::serve_forever(const std::shared_ptr<ServerCore>& self, int parent_sentinel) {
+void ServerCore::serve_forever(const std::shared_ptr<ServerCore>& self, const std::vector<int>& stop_when_readable) {
   std::vector<int> watched{listener_.fileno(), stop_fd_};
-  if (parent_sentinel >= 0) watched.push_back(parent_sentinel);
+  for (int fd : stop_when_readable)
+    if (fd >= 0) watched.push_back(fd);
   for (;;) {
     const auto ready = connection::wait(watched);
     if (std::find(ready.begin(), ready.end(), listener_.fileno()) == ready.end()) break;  // stop, or orphaned
@@ -142,7 +143,6 @@ void ServerCore::serve_connection(Connection connection) {
     } catch (const Error&) {
       break;
     }
-    if (request.kind == RequestKind::shutdown) stop();
   }
   std::scoped_lock hold(clients_lock_);
   client_fds_.erase(std::remove(client_fds_.begin(), client_fds_.end(), connection.fileno()), client_fds_.end());
@@ -166,8 +166,6 @@ Reply ServerCore::dispatch(const Request& request) {
         reply.id = table_.size();
         return reply;
       }
-      case RequestKind::shutdown:
-        return {};
     }
     throw ServerFailure("ValueError", "unknown request");
   } catch (const ServerFailure& failure) {
@@ -256,7 +254,7 @@ std::string proxy_authkey() {
   return current_process().authkey();
 }
 
-void manager_server_main(ServerSetup setup, Connection started) {
+void manager_server_main(ServerSetup setup, Connection started, Connection stop) {
   ::signal(SIGINT, SIG_IGN);  // Python's server ignores SIGINT: Ctrl-C is for the program
   std::shared_ptr<ServerCore> core;
   try {
@@ -269,7 +267,7 @@ void manager_server_main(ServerSetup setup, Connection started) {
   set_serving_authkey(setup.authkey);
   started.send(ServerStarted{core->address(), {}});
   started.close();
-  core->serve_forever(core, parent_sentinel_or_none());
+  core->serve_forever(core, {stop.fileno(), parent_sentinel_or_none()});
   // Threads may still be inside methods (a get() waiting forever): end the process now, as
   // Python's server does with sys.exit after its stop event.
   std::fflush(nullptr);

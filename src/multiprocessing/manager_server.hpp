@@ -121,8 +121,9 @@ class ServerCore {
   ServerCore(Registry registry, std::optional<Address> address, std::string authkey);
   ~ServerCore();
   const Address& address() const { return listener_.address(); }
-  // Serves until stop(); `parent_sentinel` (>= 0) also stops it when readable.
-  void serve_forever(const std::shared_ptr<ServerCore>& self, int parent_sentinel = -1);
+  // Serves until stop(), or until one of `stop_when_readable` is readable (the starter's
+  // stop message, the parent's sentinel; negative ones are skipped).
+  void serve_forever(const std::shared_ptr<ServerCore>& self, const std::vector<int>& stop_when_readable = {});
   void stop();
 
  private:
@@ -172,8 +173,9 @@ struct ServerStarted {
 };
 std::vector<LocatedType> locate_types(const Registry& registry);
 Registry resolve_types(const std::vector<LocatedType>& types);
-// The server process's target.
-void manager_server_main(ServerSetup setup, Connection started);
+// The server process's target: it reports on `started`, and serves until a message arrives
+// on `stop` or its parent dies.
+void manager_server_main(ServerSetup setup, Connection started, Connection stop);
 
 // The authkey proxies unpickled in this process use: the serving key in a server process,
 // else current_process().authkey().

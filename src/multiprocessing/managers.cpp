@@ -36,6 +36,7 @@ struct ManagerState {
   std::optional<Address> address;
   Phase phase = Phase::initial;
   std::optional<Process> process;
+  std::optional<Connection> stop;  // a message on it stops the server
   pid_t starter = 0;
   std::mutex lock;
 };
@@ -56,12 +57,15 @@ struct StartedManagers {
   }
 };
 
+// Python asks the server over a connection, which hangs if the server does not answer the
+// handshake; a message on a pipe of our own never blocks.
 void stop_server(ManagerState& s) {
   try {
-    request(*s.address, s.authkey, Request{RequestKind::shutdown, 0, {}, {}, {}});
-  } catch (...) {
-    // Already gone, or not answering: the process is dealt with below.
+    s.stop->send_bytes("stop");
+  } catch (const Error&) {
+    // Already gone: the process is dealt with below.
   }
+  s.stop->close();
   s.process->join(std::chrono::duration<double>(s.options.shutdown_timeout));
   if (s.process->is_alive()) {
     s.process->terminate();
@@ -124,11 +128,14 @@ ServerSetup setup_for(const ManagerState& s, const Initializer& initializer) {
 // Starts the server process and waits for the address it serves (or why it could not).
 Address start_server(ManagerState& s, const Initializer& initializer) {
   auto [reader, writer] = Pipe(false);
+  auto [stop_reader, stop_writer] = Pipe(false);
   const Context context = s.options.context.value_or(get_context());
-  s.process = context.Process(&manager_server_main, setup_for(s, initializer), writer);
+  s.process = context.Process(&manager_server_main, setup_for(s, initializer), writer, stop_reader);
   s.process->set_name(server_name(s.kind, *s.process));
   s.process->start();
   writer.close();
+  stop_reader.close();
+  s.stop = stop_writer;
   ServerStarted answer;
   try {
     answer = reader.recv<ServerStarted>();

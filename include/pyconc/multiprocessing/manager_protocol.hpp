@@ -58,7 +58,7 @@ struct Argument {
   }
 };
 
-enum class RequestKind : std::uint8_t { call, create, incref, decref, shutdown, number_of_objects };
+enum class RequestKind : std::uint8_t { call, create, incref, decref, number_of_objects };
 
 struct Request {
   RequestKind kind = RequestKind::call;

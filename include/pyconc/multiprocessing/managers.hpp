@@ -239,8 +239,8 @@ class Server {
  public:
   Server(const Registry& registry, std::optional<Address> address, std::string authkey);
   const Address& address() const;
-  // Serves until a client asks the server to shut down (BaseManager::shutdown) or stop()
-  // is called, then stops listening and closes the clients' connections.
+  // Serves until stop() is called (from another thread, or a registered method), then stops
+  // listening and closes the clients' connections.
   void serve_forever();
   void stop();
 
