@@ -15,6 +15,20 @@
 
 namespace pyconc {
 
+// Python's BaseException, for the exceptions that are not errors (asyncio's cancellation):
+// deliberately not a std::exception, so that `catch (const std::exception&)` lets it pass,
+// as Python's `except Exception` lets a CancelledError pass.
+class BaseException {
+ public:
+  explicit BaseException(std::string message = "") : message_(std::move(message)) {}
+  virtual ~BaseException() = default;
+  const char* what() const noexcept { return message_.c_str(); }
+  virtual const char* type_name() const noexcept { return "BaseException"; }
+
+ private:
+  std::string message_;
+};
+
 // Python's Exception. what() is the message, type_name() the Python class name.
 class Error : public std::runtime_error {
  public:

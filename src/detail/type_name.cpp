@@ -56,6 +56,8 @@ std::string current_exception_type_name() {
     return e.type_name();
   } catch (const std::exception& e) {
     return demangle(typeid(e).name());
+  } catch (const pyconc::BaseException& e) {
+    return e.type_name();
   } catch (...) {
     const std::type_info* type = abi::__cxa_current_exception_type();
     return type ? demangle(type->name()) : "unknown exception";
@@ -71,6 +73,8 @@ std::string exception_message(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (const pyconc::BaseException& ex) {
     return ex.what();
   } catch (...) {
     return "";

@@ -1,0 +1,19 @@
+// pyconc/asyncio.hpp — Python's asyncio on C++20 coroutines: Coroutine<T> (async def),
+// Task<T>, Future<T>, the EventLoop (on libuv), run, sleep, create_task, current_task,
+// all_tasks, and CancelledError (a BaseException, not a std::exception).
+//
+//   #include <pyconc/asyncio.hpp>
+//   namespace asyncio = pyconc::asyncio;
+//   asyncio::Coroutine<void> say_hello() {
+//     co_await asyncio::sleep(std::chrono::seconds(1));
+//     std::puts("Hello");
+//   }
+//   int main() { asyncio::run(say_hello()); }
+#pragma once
+
+#include "pyconc/asyncio/coroutine.hpp"
+#include "pyconc/asyncio/errors.hpp"
+#include "pyconc/asyncio/event_loop.hpp"
+#include "pyconc/asyncio/future.hpp"
+#include "pyconc/asyncio/runners.hpp"
+#include "pyconc/asyncio/task.hpp"

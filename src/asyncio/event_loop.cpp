@@ -1,0 +1,247 @@
+// The scheduler (Python's BaseEventLoop: call_soon, call_at, _run_once, run_forever, stop,
+// close) and EventLoop's public face.
+#include <chrono>
+#include <cstdio>
+
+#include "loop_core.hpp"
+#include "pyconc/detail/type_name.hpp"
+#include "pyconc/report.hpp"
+
+namespace pyconc::asyncio {
+
+namespace detail {
+
+namespace {
+thread_local EventLoop* running = nullptr;
+// Python counts a timer due when it is within the clock's resolution of now.
+constexpr double kClockResolution = 1e-9;
+}  // namespace
+
+EventLoop* running_loop() { return running; }
+void set_running_loop(EventLoop* loop) { running = loop; }
+
+std::shared_ptr<HandleState> LoopCore::call_soon(pyconc::detail::UniqueFunction<void()> callback) {
+  check_open();
+  auto handle = std::make_shared<HandleState>();
+  handle->callback = std::move(callback);
+  ready_.push_back(handle);
+  return handle;
+}
+
+std::shared_ptr<HandleState> LoopCore::call_at(double when, pyconc::detail::UniqueFunction<void()> callback) {
+  check_open();
+  auto handle = std::make_shared<HandleState>();
+  handle->callback = std::move(callback);
+  handle->when = when;
+  timers_.push(handle);
+  return handle;
+}
+
+std::shared_ptr<HandleState> LoopCore::call_soon_threadsafe(pyconc::detail::UniqueFunction<void()> callback) {
+  auto handle = std::make_shared<HandleState>();
+  handle->callback = std::move(callback);
+  {
+    std::scoped_lock hold(inbox_lock_);
+    if (closed_) throw RuntimeError("Event loop is closed");
+    inbox_.push_back(handle);
+  }
+  reactor_.wake();
+  return handle;
+}
+
+double LoopCore::time() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+void LoopCore::check_open() const {
+  if (closed_) throw RuntimeError("Event loop is closed");
+}
+
+void LoopCore::take_threadsafe_callbacks() {
+  std::scoped_lock hold(inbox_lock_);
+  for (auto& handle : inbox_) ready_.push_back(std::move(handle));
+  inbox_.clear();
+}
+
+std::optional<double> LoopCore::poll_timeout() {
+  while (!timers_.empty() && timers_.top()->cancelled) timers_.pop();
+  if (!ready_.empty() || stopping_) return 0.0;
+  {
+    std::scoped_lock hold(inbox_lock_);
+    if (!inbox_.empty()) return 0.0;
+  }
+  if (timers_.empty()) return std::nullopt;
+  return std::max(0.0, timers_.top()->when - time());
+}
+
+void LoopCore::take_due_timers() {
+  const double end = time() + kClockResolution;
+  while (!timers_.empty() && timers_.top()->when < end) {
+    auto handle = timers_.top();
+    timers_.pop();
+    if (!handle->cancelled) ready_.push_back(std::move(handle));
+  }
+}
+
+void LoopCore::run_handle(HandleState& handle) {
+  auto callback = std::move(handle.callback);  // runs once; its captures go with it
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    callback();
+  } catch (const SystemExit&) {
+    throw;  // Python lets SystemExit and KeyboardInterrupt out of the loop (LOOP-07)
+  } catch (...) {
+    owner().call_exception_handler({"Exception in callback", std::current_exception(), {}, true});
+  }
+  if (debug) {
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (took >= slow_callback_duration) {
+      char text[160];
+      std::snprintf(text, sizeof text, "asyncio: Executing <Handle> took %.3f seconds\n", took);
+      report(text);
+    }
+  }
+}
+
+void LoopCore::run_once() {
+  take_threadsafe_callbacks();
+  reactor_.poll(poll_timeout());
+  take_threadsafe_callbacks();
+  take_due_timers();
+  // Only what is ready now; what these callbacks schedule waits for the next iteration.
+  for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+    auto handle = std::move(ready_.front());
+    ready_.pop_front();
+    if (!handle->cancelled) run_handle(*handle);
+  }
+}
+
+void LoopCore::run_forever() {
+  check_open();
+  if (running_) throw RuntimeError("This event loop is already running");
+  if (running_loop()) throw RuntimeError("Cannot run the event loop while another loop is running");
+  running_ = true;
+  set_running_loop(owner_);
+  struct Reset {
+    LoopCore& core;
+    ~Reset() {
+      core.running_ = false;
+      core.stopping_ = false;
+      set_running_loop(nullptr);
+    }
+  } reset{*this};
+  while (true) {
+    run_once();
+    if (stopping_) break;
+  }
+}
+
+void LoopCore::close() {
+  if (running_) throw RuntimeError("Cannot close a running event loop");
+  if (closed_) return;
+  {
+    std::scoped_lock hold(inbox_lock_);
+    closed_ = true;
+    inbox_.clear();
+  }
+  ready_.clear();  // pending callbacks and timers never run (LOOP-09)
+  while (!timers_.empty()) timers_.pop();
+}
+
+void LoopCore::add_task(std::weak_ptr<FutureCore> future, TaskCore* task) {
+  if (tasks_.size() > 64 && tasks_.size() % 64 == 0) {  // now and then, forget the finished
+    std::erase_if(tasks_, [](const TaskEntry& e) {
+      auto alive = e.future.lock();
+      return !alive || alive->done();
+    });
+  }
+  tasks_.push_back({std::move(future), task});
+}
+
+std::vector<TaskBase> LoopCore::pending_tasks() {
+  std::vector<TaskBase> pending;
+  for (const auto& entry : tasks_) {
+    auto future = entry.future.lock();
+    if (future && !future->done()) pending.emplace_back(std::move(future), entry.task);
+  }
+  return pending;
+}
+
+}  // namespace detail
+
+void Handle::cancel() {
+  if (!state_ || state_->cancelled) return;
+  state_->cancelled = true;
+  state_->callback.reset();  // Python drops the callback's references at once
+}
+
+EventLoop::EventLoop() : core_(std::make_shared<detail::LoopCore>(*this)) {}
+
+EventLoop::~EventLoop() {
+  if (!core_->running()) core_->close();
+  core_->detach_owner();
+}
+
+double EventLoop::time() const { return core_->time(); }
+void EventLoop::run_forever() { core_->run_forever(); }
+void EventLoop::stop() { core_->stop(); }
+void EventLoop::close() { core_->close(); }
+bool EventLoop::is_running() const { return core_->running(); }
+bool EventLoop::is_closed() const { return core_->closed(); }
+
+Handle EventLoop::schedule_soon(pyconc::detail::UniqueFunction<void()> callback) {
+  return Handle(core_->call_soon(std::move(callback)));
+}
+TimerHandle EventLoop::schedule_at(double when, pyconc::detail::UniqueFunction<void()> callback) {
+  return TimerHandle(core_->call_at(when, std::move(callback)));
+}
+Handle EventLoop::schedule_threadsafe(pyconc::detail::UniqueFunction<void()> callback) {
+  return Handle(core_->call_soon_threadsafe(std::move(callback)));
+}
+
+void EventLoop::run_until_done(detail::FutureCore& future) {
+  core_->check_open();
+  const auto stop_when_done = future.add_done_callback([this](detail::FutureCore&) { stop(); });
+  try {
+    run_forever();
+  } catch (...) {
+    future.remove_done_callback(stop_when_done);
+    throw;
+  }
+  future.remove_done_callback(stop_when_done);
+  if (!future.done()) throw RuntimeError("Event loop stopped before Future completed.");
+}
+
+void EventLoop::set_exception_handler(ExceptionHandler handler) { core_->exception_handler = std::move(handler); }
+
+void EventLoop::call_exception_handler(const ExceptionContext& context) {
+  if (!core_->exception_handler) return default_exception_handler(context);
+  try {
+    core_->exception_handler(*this, context);
+  } catch (...) {
+    // Python: the handler's own failure is logged with the original context; the loop goes on.
+    ExceptionContext failure{"Unhandled error in exception handler", std::current_exception(), context.future,
+                             context.has_handle};
+    default_exception_handler(failure);
+    default_exception_handler(context);
+  }
+}
+
+void EventLoop::default_exception_handler(const ExceptionContext& context) {
+  std::string text = "asyncio: " + context.message;
+  if (!context.future.empty()) text += "\nfuture: " + context.future;
+  if (context.exception) text += "\n" + pyconc::detail::describe_exception(context.exception);
+  report(text + "\n");
+}
+
+void EventLoop::set_debug(bool enabled) { core_->debug = enabled; }
+bool EventLoop::get_debug() const { return core_->debug; }
+void EventLoop::set_slow_callback_duration(double seconds) { core_->slow_callback_duration = seconds; }
+
+EventLoop& get_running_loop() {
+  EventLoop* loop = detail::running_loop();
+  if (!loop) throw RuntimeError("no running event loop");
+  return *loop;
+}
+
+}  // namespace pyconc::asyncio

@@ -1,0 +1,74 @@
+// Internal: the scheduler half of an event loop — the ready queue, the timer heap and one
+// iteration of Python's BaseEventLoop._run_once — over the reactor (reactor.hpp).
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <vector>
+
+#include "pyconc/asyncio/task.hpp"
+#include "reactor.hpp"
+
+namespace pyconc::asyncio::detail {
+
+class LoopCore {
+ public:
+  explicit LoopCore(EventLoop& owner) : owner_(&owner) {}
+
+  std::shared_ptr<HandleState> call_soon(pyconc::detail::UniqueFunction<void()> callback);
+  std::shared_ptr<HandleState> call_at(double when, pyconc::detail::UniqueFunction<void()> callback);
+  std::shared_ptr<HandleState> call_soon_threadsafe(pyconc::detail::UniqueFunction<void()> callback);
+  double time() const;
+
+  void run_forever();
+  void run_once();
+  void stop() { stopping_ = true; }
+  void close();
+  bool running() const { return running_; }
+  bool closed() const { return closed_; }
+  void check_open() const;
+
+  void add_task(std::weak_ptr<FutureCore> future, TaskCore* task);
+  std::vector<TaskBase> pending_tasks();
+
+  EventLoop& owner() const { return *owner_; }
+  bool has_owner() const { return owner_ != nullptr; }
+  void detach_owner() { owner_ = nullptr; }
+  ExceptionHandler exception_handler;
+  bool debug = false;
+  double slow_callback_duration = 0.1;
+
+ private:
+  struct Later {
+    bool operator()(const std::shared_ptr<HandleState>& a, const std::shared_ptr<HandleState>& b) const {
+      return a->when > b->when;
+    }
+  };
+  void take_threadsafe_callbacks();
+  void take_due_timers();
+  std::optional<double> poll_timeout();
+  void run_handle(HandleState& handle);
+
+  EventLoop* owner_;
+  Reactor reactor_;
+  std::deque<std::shared_ptr<HandleState>> ready_;
+  std::priority_queue<std::shared_ptr<HandleState>, std::vector<std::shared_ptr<HandleState>>, Later> timers_;
+  std::mutex inbox_lock_;
+  std::vector<std::shared_ptr<HandleState>> inbox_;  // from call_soon_threadsafe
+  struct TaskEntry {
+    std::weak_ptr<FutureCore> future;
+    TaskCore* task;
+  };
+  std::vector<TaskEntry> tasks_;
+  bool running_ = false;
+  bool stopping_ = false;
+  bool closed_ = false;
+};
+
+// The loop running in this thread, if any.
+EventLoop* running_loop();
+void set_running_loop(EventLoop* loop);
+
+}  // namespace pyconc::asyncio::detail

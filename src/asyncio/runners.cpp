@@ -1,0 +1,53 @@
+// asyncio.run's ending: cancel what is left, wait for it, report, close.
+#include <cstdlib>
+#include <cstring>
+
+#include "loop_core.hpp"
+#include "pyconc/asyncio/runners.hpp"
+
+namespace pyconc::asyncio::detail {
+
+namespace {
+
+Coroutine<void> wait_all(std::vector<TaskBase> tasks) {
+  for (auto& task : tasks) {
+    if (task.done()) continue;
+    Future<void> done(get_running_loop());
+    task.add_done_callback([done](FutureBase) {
+      if (!done.done()) done.set_result();
+    });
+    co_await done;
+  }
+}
+
+}  // namespace
+
+void check_not_running(const char* what) {
+  if (running_loop()) throw RuntimeError(what);
+}
+
+bool debug_from_environment() {
+  const char* value = std::getenv("PYCONC_ASYNCIO_DEBUG");
+  return value && *value && std::strcmp(value, "0") != 0;
+}
+
+void finish_run(EventLoop& loop) {
+  if (loop.is_closed()) return;
+  auto tasks = loop.core().pending_tasks();
+  for (auto& task : tasks) task.cancel();
+  if (!tasks.empty()) {
+    try {
+      loop.run_until_complete(wait_all(tasks));
+    } catch (...) {
+      // The waiting itself cannot fail; a stop() from a task ends it early, as in Python.
+    }
+    for (auto& task : tasks) {
+      if (!task.done() || task.cancelled()) continue;
+      if (auto error = task.exception())
+        loop.call_exception_handler({"unhandled exception during asyncio.run() shutdown", error, task.repr(), false});
+    }
+  }
+  loop.close();
+}
+
+}  // namespace pyconc::asyncio::detail
