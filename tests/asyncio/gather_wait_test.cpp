@@ -236,3 +236,20 @@ TEST(Wait, ReturnsDoneAndPending) {
 }
 
 }  // namespace
+
+namespace {
+
+// covers GAT-01: the children start in argument order, as Python's do.
+TEST(Gather, ChildrenStartInArgumentOrder) {
+  asyncio::run([]() -> asyncio::Coroutine<void> {
+    std::vector<int> started;
+    auto child = [&started](int n) -> asyncio::Coroutine<int> {
+      started.push_back(n);
+      co_return n;
+    };
+    co_await asyncio::gather(child(1), child(2), child(3));
+    EXPECT_THAT(started, ElementsAre(1, 2, 3));
+  });
+}
+
+}  // namespace

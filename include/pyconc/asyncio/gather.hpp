@@ -187,7 +187,8 @@ auto gather(ReturnExceptions, std::vector<A> awaitables) {
 template <class... A>
   requires(sizeof...(A) > 0 && (!std::is_same_v<std::decay_t<A>, ReturnExceptions> && ...))
 auto gather(A... awaitables) {
-  auto futures = std::make_tuple(ensure_future(std::move(awaitables))...);
+  // Braces: the children start in argument order (a function call's arguments have none).
+  auto futures = std::tuple<Future<await_result_t<A>>...>{ensure_future(std::move(awaitables))...};
   std::vector<std::shared_ptr<detail::FutureCore>> cores;
   std::apply([&](const auto&... f) { (cores.push_back(f.core_ptr()), ...); }, futures);
   using R = std::tuple<detail::Stored<await_result_t<A>>...>;
@@ -199,7 +200,8 @@ auto gather(A... awaitables) {
 template <class... A>
   requires(sizeof...(A) > 0)
 auto gather(ReturnExceptions, A... awaitables) {
-  auto futures = std::make_tuple(ensure_future(std::move(awaitables))...);
+  // Braces: the children start in argument order (a function call's arguments have none).
+  auto futures = std::tuple<Future<await_result_t<A>>...>{ensure_future(std::move(awaitables))...};
   std::vector<std::shared_ptr<detail::FutureCore>> cores;
   std::apply([&](const auto&... f) { (cores.push_back(f.core_ptr()), ...); }, futures);
   using R = std::tuple<Outcome<await_result_t<A>>...>;
