@@ -1,7 +1,8 @@
 // pyconc/asyncio.hpp — Python's asyncio on C++20 coroutines: Coroutine<T> (async def),
 // Task<T>, Future<T>, the EventLoop (on libuv), run, sleep, create_task, current_task,
-// all_tasks, gather, wait_for, shield, wait, and CancelledError (a BaseException, not a
-// std::exception).
+// all_tasks, gather, wait_for, shield, wait, Lock, Event, Condition, Semaphore,
+// BoundedSemaphore, Barrier, Queue, LifoQueue, PriorityQueue, and CancelledError (a
+// BaseException, not a std::exception).
 //
 //   #include <pyconc/asyncio.hpp>
 //   namespace asyncio = pyconc::asyncio;
@@ -17,6 +18,8 @@
 #include "pyconc/asyncio/event_loop.hpp"
 #include "pyconc/asyncio/future.hpp"
 #include "pyconc/asyncio/gather.hpp"
+#include "pyconc/asyncio/locks.hpp"
+#include "pyconc/asyncio/queues.hpp"
 #include "pyconc/asyncio/runners.hpp"
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/asyncio/wait.hpp"
