@@ -1,8 +1,8 @@
 // pyconc/asyncio.hpp — Python's asyncio on C++20 coroutines: Coroutine<T> (async def),
 // Task<T>, Future<T>, the EventLoop (on libuv), run, sleep, create_task, current_task,
 // all_tasks, gather, wait_for, shield, wait, Lock, Event, Condition, Semaphore,
-// BoundedSemaphore, Barrier, Queue, LifoQueue, PriorityQueue, and CancelledError (a
-// BaseException, not a std::exception).
+// BoundedSemaphore, Barrier, Queue, LifoQueue, PriorityQueue, TaskGroup, timeout,
+// timeout_at, and CancelledError (a BaseException, not a std::exception).
 //
 //   #include <pyconc/asyncio.hpp>
 //   namespace asyncio = pyconc::asyncio;
@@ -22,4 +22,6 @@
 #include "pyconc/asyncio/queues.hpp"
 #include "pyconc/asyncio/runners.hpp"
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/asyncio/taskgroup.hpp"
+#include "pyconc/asyncio/timeouts.hpp"
 #include "pyconc/asyncio/wait.hpp"

@@ -9,9 +9,11 @@
 //   catch (const pyconc::RuntimeError& e) { std::puts(e.what()); }  // "release unlocked lock"
 #pragma once
 
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace pyconc {
 
@@ -79,6 +81,43 @@ class SystemExit : public Error {
 
  private:
   std::optional<int> code_;
+};
+
+// Python's ExceptionGroup (an Error made of errors: TaskGroup raises one) and
+// BaseExceptionGroup (the same when one of them is not an Error). what() is Python's str():
+// "message (N sub-exceptions)".
+namespace detail {
+inline std::string group_text(const std::string& message, std::size_t n) {
+  return message + " (" + std::to_string(n) + (n == 1 ? " sub-exception)" : " sub-exceptions)");
+}
+}  // namespace detail
+
+class ExceptionGroup : public Error {
+ public:
+  ExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions)
+      : Error(detail::group_text(message, exceptions.size())), message_(message), exceptions_(std::move(exceptions)) {}
+  explicit ExceptionGroup(const std::string& message = "") : ExceptionGroup(message, {}) {}
+  const char* type_name() const noexcept override { return "ExceptionGroup"; }
+  const std::string& message() const noexcept { return message_; }
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  std::string message_;
+  std::vector<std::exception_ptr> exceptions_;
+};
+
+class BaseExceptionGroup : public BaseException {
+ public:
+  BaseExceptionGroup(const std::string& message, std::vector<std::exception_ptr> exceptions)
+      : BaseException(detail::group_text(message, exceptions.size())), message_(message),
+        exceptions_(std::move(exceptions)) {}
+  const char* type_name() const noexcept override { return "BaseExceptionGroup"; }
+  const std::string& message() const noexcept { return message_; }
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  std::string message_;
+  std::vector<std::exception_ptr> exceptions_;
 };
 
 }  // namespace pyconc

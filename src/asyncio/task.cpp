@@ -61,6 +61,8 @@ bool TaskCore::request_cancel(const std::string& message) {
 
 int TaskCore::uncancel() {
   if (cancels_requested_ > 0) --cancels_requested_;
+  // Python 3.13: with no request left, a cancellation not yet delivered is dropped too.
+  if (cancels_requested_ == 0) must_cancel_ = false;
   return cancels_requested_;
 }
 

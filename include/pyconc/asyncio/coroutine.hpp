@@ -92,6 +92,7 @@ class [[nodiscard]] Coroutine {
     detail::FinalSuspend<promise_type> final_suspend() noexcept { return {}; }
   };
   using Handle = std::coroutine_handle<promise_type>;
+  using value_type = T;
 
   Coroutine(Coroutine&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
   Coroutine& operator=(Coroutine&& other) noexcept {
