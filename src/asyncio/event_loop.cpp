@@ -146,6 +146,8 @@ void LoopCore::close() {
   }
   ready_.clear();  // pending callbacks and timers never run (LOOP-09)
   while (!timers_.empty()) timers_.pop();
+  if (default_executor) default_executor->shutdown(false);  // Python does not wait here
+  default_executor_shut_down = true;
 }
 
 void LoopCore::add_task(std::weak_ptr<FutureCore> future, TaskCore* task) {

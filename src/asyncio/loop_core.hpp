@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pyconc/asyncio/task.hpp"
+#include "pyconc/futures/thread_pool.hpp"
 #include "reactor.hpp"
 
 namespace pyconc::asyncio::detail {
@@ -37,6 +38,9 @@ class LoopCore {
   bool has_owner() const { return owner_ != nullptr; }
   void detach_owner() { owner_ = nullptr; }
   ExceptionHandler exception_handler;
+  // run_in_executor's default (threads.hpp): made on first use; shut down at close().
+  std::shared_ptr<futures::ThreadPoolExecutor> default_executor;
+  bool default_executor_shut_down = false;
   bool debug = false;
   double slow_callback_duration = 0.1;
 

@@ -47,6 +47,11 @@ void finish_run(EventLoop& loop) {
         loop.call_exception_handler({"unhandled exception during asyncio.run() shutdown", error, task.repr(), false});
     }
   }
+  try {
+    loop.run_until_complete(loop.shutdown_default_executor());  // LOOP-17: its jobs finish
+  } catch (...) {
+    // A stop() from a callback ends the wait early; close() below still shuts it down.
+  }
   loop.close();
 }
 

@@ -364,3 +364,16 @@ TEST(Task, AnExceptionNeverRetrievedIsReported) {
 }
 
 }  // namespace
+
+namespace {
+
+// A coroutine awaited twice: Python's RuntimeError "cannot reuse already awaited coroutine".
+TEST(Coroutine, AwaitedTwiceRaises) {
+  asyncio::run([]() -> asyncio::Coroutine<void> {
+    auto c = add(1, 2);
+    EXPECT_EQ(co_await c, 3);
+    EXPECT_THROW(co_await c, pyconc::RuntimeError);
+  });
+}
+
+}  // namespace

@@ -15,7 +15,7 @@
 // to create_task / run (which keep it alive as long as its coroutine runs), never call it
 // and keep only its coroutine.
 //
-// A Coroutine is awaited once (it is moved from); a Task is what may be awaited many times.
+// A Coroutine is awaited once (again: RuntimeError); a Task is what may be awaited many times.
 // A coroutine destroyed before it ever ran is reported, as Python's RuntimeWarning
 // "coroutine ... was never awaited".
 #pragma once
@@ -105,20 +105,10 @@ class [[nodiscard]] Coroutine {
   ~Coroutine() { destroy(); }
 
   // `co_await coroutine`: runs it inline, as part of the awaiting task, and gives its result
-  // or raises its exception.
-  auto operator co_await() && {
-    struct Awaiter {
-      Handle handle;
-      bool await_ready() const noexcept { return false; }
-      std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-        handle.promise().continuation = awaiting;
-        handle.promise().started = true;
-        return handle;
-      }
-      T await_resume() { return handle.promise().take(); }
-    };
-    return Awaiter{handle_};
-  }
+  // or raises its exception. A second await is Python's RuntimeError "cannot reuse already
+  // awaited coroutine".
+  auto operator co_await() & { return awaiter(); }
+  auto operator co_await() && { return awaiter(); }
 
   explicit operator bool() const { return static_cast<bool>(handle_); }
   // For tasks: the frame, which the caller now owns.
@@ -129,6 +119,22 @@ class [[nodiscard]] Coroutine {
 
  private:
   explicit Coroutine(Handle handle) : handle_(handle) {}
+  auto awaiter() {
+    struct Awaiter {
+      Handle handle;
+      bool await_ready() const {
+        if (!handle || handle.promise().started) throw RuntimeError("cannot reuse already awaited coroutine");
+        return false;
+      }
+      std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
+        handle.promise().continuation = awaiting;
+        handle.promise().started = true;
+        return handle;
+      }
+      T await_resume() { return handle.promise().take(); }
+    };
+    return Awaiter{handle_};
+  }
   void destroy() {
     if (!handle_) return;
     if (!handle_.promise().started) detail::report_never_awaited();

@@ -32,6 +32,11 @@
 #include "pyconc/asyncio/errors.hpp"
 #include "pyconc/detail/unique_function.hpp"
 
+namespace pyconc::futures {
+class Executor;
+class ThreadPoolExecutor;
+}  // namespace pyconc::futures
+
 namespace pyconc::asyncio {
 
 class EventLoop;
@@ -129,6 +134,17 @@ class EventLoop {
 
   template <class T>
   Task<T> create_task(Coroutine<T> coroutine, std::string name = {});
+
+  // Python's run_in_executor(executor, fn, *args) (threads.hpp): fn(args...) runs in
+  // `executor`, or, for null, in the default executor (a ThreadPoolExecutor made on first
+  // use, threads "asyncio_N"); the result is a Future of this loop.
+  template <class F, class... Args>
+  auto run_in_executor(futures::Executor* executor, F fn, Args... args);
+  void set_default_executor(std::shared_ptr<futures::ThreadPoolExecutor> executor);
+  // Waits (in another thread, the loop going on) for the default executor's work to end.
+  // Afterwards run_in_executor(nullptr, ...) raises RuntimeError.
+  Coroutine<void> shutdown_default_executor();
+  futures::Executor& default_executor();
 
   // Python's exception handler (LOOP-14..16). Empty restores the default, which prints the
   // message and the exception to the report channel (stderr).

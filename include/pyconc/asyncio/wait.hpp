@@ -4,6 +4,7 @@
 //   int x = co_await asyncio::wait_for(fetch(), 500ms);   // TimeoutError after 500 ms
 //   auto [done, pending] = co_await asyncio::wait(tasks, 1s, asyncio::FIRST_COMPLETED);
 //   co_await asyncio::shield(task);                       // cancelling us leaves `task` be
+//   for (auto& next : asyncio::as_completed(std::move(tasks))) int x = co_await next;
 //
 // wait_for follows Python 3.11 (WF-01..05): on timeout it cancels the inner task and waits
 // until it has finished; if the inner task swallowed the cancellation and returned a value,
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "pyconc/asyncio/gather.hpp"
+#include "pyconc/asyncio/queues.hpp"
 
 namespace pyconc::asyncio {
 
@@ -119,6 +121,67 @@ Coroutine<std::pair<std::vector<F>, std::vector<F>>> wait(std::vector<F> futures
   std::pair<std::vector<F>, std::vector<F>> split;
   for (auto& f : unique) (f.done() ? split.first : split.second).push_back(f);
   co_return split;
+}
+
+namespace detail {
+
+// as_completed's shared state: the futures not done yet, and a queue of the done ones (an
+// empty slot for each one left when the timeout passed).
+template <class T>
+struct Completion {
+  Queue<std::optional<Future<T>>> done;
+  std::vector<std::pair<Future<T>, std::uint64_t>> todo;
+  std::optional<TimerHandle> timer;
+
+  void on_completion(const FutureBase& f) {
+    const auto it = std::find_if(todo.begin(), todo.end(), [&](const auto& entry) { return entry.first == f; });
+    if (it == todo.end()) return;  // the timeout came first
+    done.put_nowait(it->first);
+    todo.erase(it);
+    if (todo.empty() && timer) timer->cancel();
+  }
+  void on_timeout() {
+    for (auto& [future, id] : todo) {
+      future.remove_done_callback(id);
+      done.put_nowait(std::nullopt);
+    }
+    todo.clear();
+  }
+};
+
+template <class T>
+Coroutine<T> wait_for_one(std::shared_ptr<Completion<T>> state) {
+  std::optional<Future<T>> next = co_await state->done.get();
+  if (!next) throw TimeoutError("as_completed: timed out");
+  co_return next->result();  // may raise its exception
+}
+
+}  // namespace detail
+
+// Python's as_completed(fs, timeout): awaitables in the order the inputs complete — awaiting
+// the k-th gives the k-th result to arrive (AAC-01). Past the timeout each one left raises
+// TimeoutError, and nothing is cancelled (AAC-02). Duplicates count once.
+template <class A>
+std::vector<Coroutine<await_result_t<A>>> as_completed(std::vector<A> awaitables,
+                                                        std::optional<std::chrono::duration<double>> timeout = {}) {
+  using T = await_result_t<A>;
+  auto state = std::make_shared<detail::Completion<T>>();
+  for (auto& future : detail::futures_of(std::move(awaitables))) {
+    const bool seen = std::any_of(state->todo.begin(), state->todo.end(), [&](const auto& e) { return e.first == future; });
+    if (!seen) state->todo.emplace_back(future, 0);
+  }
+  std::weak_ptr<detail::Completion<T>> weak = state;  // the futures must not keep the state alive in a cycle
+  for (auto& [future, id] : state->todo)
+    id = future.add_done_callback([weak](FutureBase f) {
+      if (auto s = weak.lock()) s->on_completion(f);
+    });
+  if (!state->todo.empty() && timeout)
+    state->timer = get_running_loop().call_later(*timeout, [weak] {
+      if (auto s = weak.lock()) s->on_timeout();
+    });
+  std::vector<Coroutine<T>> ordered;
+  for (std::size_t i = 0; i < state->todo.size(); ++i) ordered.push_back(detail::wait_for_one(state));
+  return ordered;
 }
 
 }  // namespace pyconc::asyncio
