@@ -4,6 +4,12 @@
 
 namespace pyconc::asyncio::detail {
 
+void check_same_loop(const std::vector<std::shared_ptr<FutureCore>>& children) {
+  LoopCore* running = &get_running_loop().core();
+  for (const auto& child : children)
+    if (&child->loop() != running) throw ValueError("The future belongs to a different loop than the running one");
+}
+
 namespace {
 
 // A future to wake the waiting coroutine; fired at most once.

@@ -253,3 +253,26 @@ TEST(Gather, ChildrenStartInArgumentOrder) {
 }
 
 }  // namespace
+
+namespace {
+
+// covers GAT-06: the same task given twice gives its result twice; a future of another loop
+// is ValueError.
+TEST(Gather, DuplicatesAndForeignFutures) {
+  asyncio::EventLoop other;
+  asyncio::Future<int> foreign(other);
+  asyncio::run([&foreign]() -> asyncio::Coroutine<void> {
+    int runs = 0;
+    auto task = asyncio::create_task([&runs]() -> asyncio::Coroutine<int> {
+      ++runs;
+      co_return 8;
+    });
+    auto twice = co_await asyncio::gather(task, task);
+    EXPECT_EQ(twice, std::make_tuple(8, 8));
+    EXPECT_EQ(runs, 1);
+    EXPECT_THROW(asyncio::gather(foreign), pyconc::ValueError);
+  });
+  foreign.cancel();
+}
+
+}  // namespace

@@ -1,7 +1,9 @@
 // Tasks and futures: results, Python's cancellation rules, sleep, run.
 #include <gmock/gmock.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -374,6 +376,33 @@ TEST(Coroutine, AwaitedTwiceRaises) {
     EXPECT_EQ(co_await c, 3);
     EXPECT_THROW(co_await c, pyconc::RuntimeError);
   });
+}
+
+}  // namespace
+
+namespace {
+
+// covers LOOP-19: a coroutine destroyed without ever running is reported.
+TEST(Coroutine, NeverAwaitedIsReported) {
+  std::string reported;
+  auto previous = pyconc::set_report_sink([&](std::string_view text) { reported += text; });
+  { auto forgotten = add(1, 2); }
+  pyconc::set_report_sink(previous);
+  EXPECT_THAT(reported, HasSubstr("was never awaited"));
+}
+
+// covers LOOP-17: run() ends by cancelling what is left, then waits for the default
+// executor's jobs, then closes the loop.
+TEST(Run, WaitsForTheDefaultExecutorsJobsBeforeReturning) {
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  asyncio::run([finished]() -> asyncio::Coroutine<void> {
+    asyncio::create_task(asyncio::to_thread([finished] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      *finished = true;
+    }));
+    co_await asyncio::sleep(0s);  // the job starts; main returns without awaiting it
+  });
+  EXPECT_TRUE(finished->load());
 }
 
 }  // namespace

@@ -111,9 +111,12 @@ class GatheringState final : public FutureState<R> {
   bool cancel_requested_ = false;
 };
 
+void check_same_loop(const std::vector<std::shared_ptr<FutureCore>>& children);
+
 template <class R>
 Future<R> gathering(std::vector<std::shared_ptr<FutureCore>> children, bool return_exceptions,
                     std::function<R()> collect) {
+  check_same_loop(children);  // GAT-06
   auto state = std::make_shared<GatheringState<R>>(get_running_loop().core_ptr(), std::move(children),
                                                    return_exceptions, std::move(collect));
   state->watch(state);
