@@ -31,6 +31,13 @@ class BaseException {
   std::string message_;
 };
 
+// Python's KeyboardInterrupt: asyncio::run raises it when Ctrl-C (SIGINT) stopped the main task.
+class KeyboardInterrupt : public BaseException {
+ public:
+  explicit KeyboardInterrupt(std::string message = "") : BaseException(std::move(message)) {}
+  const char* type_name() const noexcept override { return "KeyboardInterrupt"; }
+};
+
 // Python's Exception. what() is the message, type_name() the Python class name.
 class Error : public std::runtime_error {
  public:

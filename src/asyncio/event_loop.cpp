@@ -1,6 +1,7 @@
 // The scheduler (Python's BaseEventLoop: call_soon, call_at, _run_once, run_forever, stop,
 // close) and EventLoop's public face.
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 
 #include "loop_core.hpp"
@@ -84,12 +85,16 @@ void LoopCore::take_due_timers() {
 }
 
 void LoopCore::run_handle(HandleState& handle) {
-  auto callback = std::move(handle.callback);  // runs once; its captures go with it
+  pyconc::detail::UniqueFunction<void()> once;
+  if (!handle.repeating) once = std::move(handle.callback);  // runs once; its captures go with it
+  auto& callback = handle.repeating ? handle.callback : once;
   const auto started = std::chrono::steady_clock::now();
   try {
     callback();
   } catch (const SystemExit&) {
     throw;  // Python lets SystemExit and KeyboardInterrupt out of the loop (LOOP-07)
+  } catch (const KeyboardInterrupt&) {
+    throw;
   } catch (...) {
     owner().call_exception_handler({"Exception in callback", std::current_exception(), {}, true});
   }
@@ -145,9 +150,88 @@ void LoopCore::close() {
     inbox_.clear();
   }
   ready_.clear();  // pending callbacks and timers never run (LOOP-09)
+  fds_.clear();
+  signals_.clear();
+  reactor_.close_watches();
   while (!timers_.empty()) timers_.pop();
   if (default_executor) default_executor->shutdown(false);  // Python does not wait here
   default_executor_shut_down = true;
+}
+
+std::shared_ptr<HandleState> LoopCore::watch_fd(int fd, bool reading,
+                                               pyconc::detail::UniqueFunction<void()> callback) {
+  check_open();
+  auto handle = std::make_shared<HandleState>();
+  handle->callback = std::move(callback);
+  handle->repeating = true;
+  auto& slot = reading ? fds_[fd].reader : fds_[fd].writer;
+  auto previous = std::exchange(slot, handle);
+  try {
+    rewatch(fd);
+  } catch (...) {
+    slot = std::move(previous);
+    if (!fds_[fd].reader && !fds_[fd].writer) fds_.erase(fd);
+    throw;
+  }
+  if (previous) previous->cancelled = true;  // replaced (Python: adding again replaces it)
+  return handle;
+}
+
+bool LoopCore::unwatch_fd(int fd, bool reading) {
+  const auto found = fds_.find(fd);
+  if (closed_ || found == fds_.end()) return false;
+  auto& slot = reading ? found->second.reader : found->second.writer;
+  if (!slot) return false;
+  slot->cancelled = true;
+  slot.reset();
+  rewatch(fd);
+  return true;
+}
+
+void LoopCore::rewatch(int fd) {
+  const auto found = fds_.find(fd);
+  const int events = found == fds_.end() ? 0
+                                         : (found->second.reader ? UV_READABLE : 0) |
+                                               (found->second.writer ? UV_WRITABLE : 0);
+  if (events == 0) {
+    if (found != fds_.end()) fds_.erase(found);
+    reactor_.watch(fd, 0, {});
+    return;
+  }
+  reactor_.watch(fd, events, [this, fd](int ready) {
+    const auto watched = fds_.find(fd);
+    if (watched == fds_.end()) return;
+    const FdHandles handles = watched->second;
+    // A handle cancelled by its owner stops the watch here, as Python's selector loop does.
+    if (handles.reader && handles.reader->cancelled) unwatch_fd(fd, true);
+    if (handles.writer && handles.writer->cancelled) unwatch_fd(fd, false);
+    if ((ready & UV_READABLE) && handles.reader && !handles.reader->cancelled) ready_.push_back(handles.reader);
+    if ((ready & UV_WRITABLE) && handles.writer && !handles.writer->cancelled) ready_.push_back(handles.writer);
+  });
+}
+
+std::shared_ptr<HandleState> LoopCore::watch_signal(int signum, pyconc::detail::UniqueFunction<void()> callback) {
+  check_open();
+  if (signum == SIGKILL || signum == SIGSTOP) throw RuntimeError("sig " + std::to_string(signum) + " cannot be caught");
+  if (signum < 1 || signum >= NSIG) throw ValueError("sig " + std::to_string(signum) + " out of range(1, " + std::to_string(NSIG) + ")");
+  auto handle = std::make_shared<HandleState>();
+  handle->callback = std::move(callback);
+  handle->repeating = true;
+  reactor_.watch_signal(signum, [this, signum] {
+    const auto found = signals_.find(signum);
+    if (found != signals_.end()) ready_.push_back(found->second);
+  });
+  if (auto& previous = signals_[signum]) previous->cancelled = true;
+  signals_[signum] = handle;
+  return handle;
+}
+
+bool LoopCore::unwatch_signal(int signum) {
+  const auto found = signals_.find(signum);
+  if (found == signals_.end()) return false;
+  found->second->cancelled = true;
+  signals_.erase(found);
+  return reactor_.unwatch_signal(signum);
 }
 
 void LoopCore::add_task(std::weak_ptr<FutureCore> future, TaskCore* task) {
@@ -174,7 +258,9 @@ std::vector<TaskBase> LoopCore::pending_tasks() {
 void Handle::cancel() {
   if (!state_ || state_->cancelled) return;
   state_->cancelled = true;
-  state_->callback.reset();  // Python drops the callback's references at once
+  // Python drops the callback's references at once. A repeating one may be running right
+  // now (a reader cancelling itself): it goes when its watch does.
+  if (!state_->repeating) state_->callback.reset();
 }
 
 EventLoop::EventLoop() : core_(std::make_shared<detail::LoopCore>(*this)) {}
@@ -200,6 +286,15 @@ TimerHandle EventLoop::schedule_at(double when, pyconc::detail::UniqueFunction<v
 Handle EventLoop::schedule_threadsafe(pyconc::detail::UniqueFunction<void()> callback) {
   return Handle(core_->call_soon_threadsafe(std::move(callback)));
 }
+Handle EventLoop::watch_fd(int fd, bool reading, pyconc::detail::UniqueFunction<void()> callback) {
+  return Handle(core_->watch_fd(fd, reading, std::move(callback)));
+}
+Handle EventLoop::watch_signal(int signum, pyconc::detail::UniqueFunction<void()> callback) {
+  return Handle(core_->watch_signal(signum, std::move(callback)));
+}
+bool EventLoop::remove_reader(int fd) { return core_->unwatch_fd(fd, true); }
+bool EventLoop::remove_writer(int fd) { return core_->unwatch_fd(fd, false); }
+bool EventLoop::remove_signal_handler(int signum) { return core_->unwatch_signal(signum); }
 
 void EventLoop::run_until_done(detail::FutureCore& future) {
   core_->check_open();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -31,6 +32,12 @@ class LoopCore {
   bool closed() const { return closed_; }
   void check_open() const;
 
+  // Readers, writers and signal handlers: the reactor queues their handles when ready.
+  std::shared_ptr<HandleState> watch_fd(int fd, bool reading, pyconc::detail::UniqueFunction<void()> callback);
+  bool unwatch_fd(int fd, bool reading);
+  std::shared_ptr<HandleState> watch_signal(int signum, pyconc::detail::UniqueFunction<void()> callback);
+  bool unwatch_signal(int signum);
+
   void add_task(std::weak_ptr<FutureCore> future, TaskCore* task);
   std::vector<TaskBase> pending_tasks();
 
@@ -54,6 +61,12 @@ class LoopCore {
   void take_due_timers();
   std::optional<double> poll_timeout();
   void run_handle(HandleState& handle);
+  void rewatch(int fd);
+  struct FdHandles {
+    std::shared_ptr<HandleState> reader, writer;
+  };
+  std::map<int, FdHandles> fds_;
+  std::map<int, std::shared_ptr<HandleState>> signals_;
 
   EventLoop* owner_;
   Reactor reactor_;

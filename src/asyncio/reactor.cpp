@@ -2,7 +2,10 @@
 // bound a poll. Events only end the poll; the scheduler does the work afterwards.
 #include "reactor.hpp"
 
+#include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstring>
 #include <string>
 
 #include "pyconc/errors.hpp"
@@ -18,7 +21,87 @@ void check(int rc, const char* what) {
 void on_event(uv_async_t*) {}
 void on_timeout(uv_timer_t*) {}
 
+template <class T>
+void close_and_delete(T* handle) {
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle->handle), [](uv_handle_t* h) { delete static_cast<T*>(h->data); });
+}
+
 }  // namespace
+
+// The libuv handles live on the heap until libuv has closed them.
+struct Reactor::FdWatch {
+  uv_poll_t handle{};
+  std::function<void(int)> on_ready;
+};
+struct Reactor::SignalWatch {
+  uv_signal_t handle{};
+  std::function<void()> on_signal;
+};
+
+void Reactor::watch(int fd, int events, std::function<void(int ready)> on_ready) {
+  auto found = fds_.find(fd);
+  if (events == 0) {
+    if (found == fds_.end()) return;
+    uv_poll_stop(&found->second->handle);
+    close_and_delete(found->second);
+    fds_.erase(found);
+    return;
+  }
+  FdWatch* w = found == fds_.end() ? nullptr : found->second;
+  if (!w) {
+    w = new FdWatch;
+    w->handle.data = w;
+    const int rc = uv_poll_init(&loop_, &w->handle, fd);
+    if (rc < 0) {
+      delete w;
+      throw OSError("cannot watch file descriptor " + std::to_string(fd) + ": " + uv_strerror(rc));
+    }
+    fds_[fd] = w;
+  }
+  w->on_ready = std::move(on_ready);
+  uv_poll_start(&w->handle, events, [](uv_poll_t* h, int status, int ready) {
+    auto* watch = static_cast<FdWatch*>(h->data);
+    // An error (the descriptor was closed under us) counts as ready: the callback finds out.
+    watch->on_ready(status < 0 ? (UV_READABLE | UV_WRITABLE) : ready);
+  });
+}
+
+void Reactor::watch_signal(int signum, std::function<void()> on_signal) {
+  SignalWatch* w = signals_.count(signum) ? signals_[signum] : nullptr;
+  if (!w) {
+    w = new SignalWatch;
+    w->handle.data = w;
+    check(uv_signal_init(&loop_, &w->handle), "uv_signal_init");
+    signals_[signum] = w;
+  }
+  w->on_signal = std::move(on_signal);
+  const int rc = uv_signal_start(&w->handle, [](uv_signal_t* h, int) { static_cast<SignalWatch*>(h->data)->on_signal(); },
+                                 signum);
+  if (rc < 0) {
+    signals_.erase(signum);
+    close_and_delete(w);
+    throw ValueError("cannot handle signal " + std::to_string(signum) + ": " + uv_strerror(rc));
+  }
+}
+
+bool Reactor::unwatch_signal(int signum) {
+  const auto found = signals_.find(signum);
+  if (found == signals_.end()) return false;
+  uv_signal_stop(&found->second->handle);
+  close_and_delete(found->second);
+  signals_.erase(found);
+  ::signal(signum, SIG_DFL);
+  return true;
+}
+
+void Reactor::close_watches() {
+  for (auto& [fd, w] : fds_) {
+    uv_poll_stop(&w->handle);
+    close_and_delete(w);
+  }
+  fds_.clear();
+  for (auto it = signals_.begin(); it != signals_.end();) unwatch_signal((it++)->first);
+}
 
 Reactor::Reactor() {
   check(uv_loop_init(&loop_), "uv_loop_init");
@@ -27,6 +110,7 @@ Reactor::Reactor() {
 }
 
 Reactor::~Reactor() {
+  close_watches();
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&timeout_), nullptr);
   uv_run(&loop_, UV_RUN_NOWAIT);  // lets libuv finish closing them

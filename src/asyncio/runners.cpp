@@ -1,4 +1,8 @@
 // asyncio.run's ending: cancel what is left, wait for it, report, close.
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
@@ -21,6 +25,31 @@ Coroutine<void> wait_all(std::vector<TaskBase> tasks) {
 }
 
 }  // namespace
+
+InterruptGuard::InterruptGuard(EventLoop& loop, TaskBase main) : loop_(loop), main_(std::move(main)) {
+  if (::getpid() != static_cast<pid_t>(::syscall(SYS_gettid))) return;  // not the main thread
+  struct sigaction current {};
+  if (::sigaction(SIGINT, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) return;
+  loop_.add_signal_handler(SIGINT, [this] {
+    // Python's Runner._on_sigint: the first Ctrl-C cancels the main task, a second one
+    // interrupts at once.
+    if (++interrupts_ == 1 && !main_.done()) {
+      main_.cancel();
+      return;
+    }
+    throw KeyboardInterrupt();
+  });
+  installed_ = true;
+}
+
+InterruptGuard::~InterruptGuard() {
+  if (installed_ && !loop_.is_closed()) loop_.remove_signal_handler(SIGINT);
+}
+
+void InterruptGuard::raise_cancelled(std::exception_ptr cancelled) const {
+  if (interrupts_ > 0 && main_.uncancel() == 0) throw KeyboardInterrupt();
+  std::rethrow_exception(cancelled);
+}
 
 void check_not_running(const char* what) {
   if (running_loop()) throw RuntimeError(what);

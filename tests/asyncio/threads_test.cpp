@@ -79,10 +79,14 @@ TEST(WrapFuture, AwaitsAndCancelsConcurrentFutures) {
   });
 }
 
-// covers ATT-01: run_coroutine_threadsafe from another thread; the result crosses back.
+// covers RCT-01: run_coroutine_threadsafe from another thread gives a thread-safe future;
+// result(timeout) raises TimeoutError; cancelling that future cancels the task; a task that
+// cancels itself makes it raise CancelledError.
 TEST(RunCoroutineThreadsafe, FromAnotherThread) {
   asyncio::EventLoop loop;
   int answer = 0;
+  bool timed_out = false, self_cancelled = false;
+  auto task_cancelled = std::make_shared<std::atomic<bool>>(false);
   std::thread other([&] {
     auto f = asyncio::run_coroutine_threadsafe(
         []() -> asyncio::Coroutine<int> {
@@ -92,17 +96,43 @@ TEST(RunCoroutineThreadsafe, FromAnotherThread) {
         loop);
     answer = f.result(std::chrono::seconds(60));
     auto never = asyncio::run_coroutine_threadsafe(
-        []() -> asyncio::Coroutine<int> {
-          co_await asyncio::sleep(1h);
+        [](std::shared_ptr<std::atomic<bool>> flag) -> asyncio::Coroutine<int> {
+          try {
+            co_await asyncio::sleep(1h);
+          } catch (const asyncio::CancelledError&) {
+            *flag = true;
+            throw;
+          }
           co_return 0;
+        }(task_cancelled),
+        loop);
+    try {
+      never.result(10ms);
+    } catch (const pyconc::TimeoutError&) {
+      timed_out = true;
+    }
+    never.cancel();
+    auto itself = asyncio::run_coroutine_threadsafe(
+        []() -> asyncio::Coroutine<int> {
+          asyncio::current_task()->cancel();
+          co_await asyncio::sleep(0s);
+          co_return 1;
         }(),
         loop);
-    never.cancel();
-    loop.call_soon_threadsafe([&loop] { loop.call_later(10ms, [&loop] { loop.stop(); }); });
+    try {
+      itself.result(std::chrono::seconds(60));
+    } catch (const pyconc::futures::CancelledError&) {
+      self_cancelled = true;
+    }
+    while (!task_cancelled->load()) std::this_thread::sleep_for(1ms);
+    loop.call_soon_threadsafe([&loop] { loop.stop(); });
   });
   loop.run_forever();
   other.join();
   EXPECT_EQ(answer, 42);
+  EXPECT_TRUE(timed_out);
+  EXPECT_TRUE(self_cancelled);
+  EXPECT_TRUE(task_cancelled->load());
   loop.close();
 }
 

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -54,8 +55,17 @@ class FutureCore;
 struct HandleState {
   pyconc::detail::UniqueFunction<void()> callback;
   bool cancelled = false;
-  double when = 0;  // timers: the loop time it is due at
+  bool repeating = false;  // readers, writers, signal handlers: run at every event
+  double when = 0;         // timers: the loop time it is due at
 };
+
+// A callback run many times: its arguments are passed as copies each time.
+template <class F, class... Args>
+auto bind_repeating(F&& f, Args&&... args) {
+  return [f = std::decay_t<F>(std::forward<F>(f)), bound = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)]() mutable {
+    std::apply(f, bound);
+  };
+}
 }  // namespace detail
 
 // Python's asyncio.Handle: a callback scheduled on a loop; cancel() before it runs stops it.
@@ -135,6 +145,29 @@ class EventLoop {
   template <class T>
   Task<T> create_task(Coroutine<T> coroutine, std::string name = {});
 
+  // Python's add_reader/add_writer(fd, callback, *args): callback(args...) runs at every
+  // iteration while fd is readable (writable) — level-triggered: unread data keeps it firing.
+  // Adding again replaces the callback. remove_* say whether one was removed (LOOP-12).
+  template <class F, class... Args>
+  Handle add_reader(int fd, F&& callback, Args&&... args) {
+    return watch_fd(fd, true, detail::bind_repeating(std::forward<F>(callback), std::forward<Args>(args)...));
+  }
+  template <class F, class... Args>
+  Handle add_writer(int fd, F&& callback, Args&&... args) {
+    return watch_fd(fd, false, detail::bind_repeating(std::forward<F>(callback), std::forward<Args>(args)...));
+  }
+  bool remove_reader(int fd);
+  bool remove_writer(int fd);
+  // Python's add_signal_handler(sig, callback, *args): callback runs as an ordinary loop
+  // callback (not in the signal handler) at each arrival; SIGKILL and SIGSTOP are
+  // RuntimeError, a bad number ValueError. remove_signal_handler restores the default action
+  // and says whether a handler was set (LOOP-13).
+  template <class F, class... Args>
+  Handle add_signal_handler(int signum, F&& callback, Args&&... args) {
+    return watch_signal(signum, detail::bind_repeating(std::forward<F>(callback), std::forward<Args>(args)...));
+  }
+  bool remove_signal_handler(int signum);
+
   // Python's run_in_executor(executor, fn, *args) (threads.hpp): fn(args...) runs in
   // `executor`, or, for null, in the default executor (a ThreadPoolExecutor made on first
   // use, threads "asyncio_N"); the result is a Future of this loop.
@@ -164,6 +197,8 @@ class EventLoop {
   Handle schedule_soon(pyconc::detail::UniqueFunction<void()> callback);
   TimerHandle schedule_at(double when, pyconc::detail::UniqueFunction<void()> callback);
   Handle schedule_threadsafe(pyconc::detail::UniqueFunction<void()> callback);
+  Handle watch_fd(int fd, bool reading, pyconc::detail::UniqueFunction<void()> callback);
+  Handle watch_signal(int signum, pyconc::detail::UniqueFunction<void()> callback);
   void run_until_done(detail::FutureCore& future);
 
   std::shared_ptr<detail::LoopCore> core_;
