@@ -2,8 +2,8 @@
 // Task<T>, Future<T>, the EventLoop (on libuv), run, sleep, create_task, current_task,
 // all_tasks, gather, wait_for, shield, wait, Lock, Event, Condition, Semaphore,
 // BoundedSemaphore, Barrier, Queue, LifoQueue, PriorityQueue, TaskGroup, timeout,
-// timeout_at, to_thread, run_in_executor, run_coroutine_threadsafe, wrap_future, and
-// CancelledError (a BaseException, not a std::exception).
+// timeout_at, to_thread, run_in_executor, run_coroutine_threadsafe, wrap_future,
+// StreamReader, and CancelledError (a BaseException, not a std::exception).
 //
 //   #include <pyconc/asyncio.hpp>
 //   namespace asyncio = pyconc::asyncio;
@@ -22,6 +22,7 @@
 #include "pyconc/asyncio/locks.hpp"
 #include "pyconc/asyncio/queues.hpp"
 #include "pyconc/asyncio/runners.hpp"
+#include "pyconc/asyncio/streams.hpp"
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/asyncio/taskgroup.hpp"
 #include "pyconc/asyncio/threads.hpp"
