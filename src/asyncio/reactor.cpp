@@ -19,7 +19,11 @@ void check(int rc, const char* what) {
 }
 
 void on_event(uv_async_t*) {}
-void on_timeout(uv_timer_t*) {}
+// uv_run(UV_RUN_ONCE) runs due timers *before* it polls, and then computes the poll's
+// timeout from the timers still active: if ours fired there (we were descheduled between
+// arming it and uv_run), the poll would block with no timeout at all. uv_stop makes that
+// poll return at once.
+void on_timeout(uv_timer_t* timer) { uv_stop(timer->loop); }
 
 template <class T>
 void close_and_delete(T* handle) {
@@ -123,7 +127,9 @@ void Reactor::poll(std::optional<double> timeout) {
     return;
   }
   if (timeout) {
-    // libuv counts whole milliseconds; rounding up never wakes before the timer is due.
+    // libuv counts whole milliseconds from its cached "now": refresh it first. Rounding up
+    // never wakes before the timer is due.
+    uv_update_time(&loop_);
     const double ms = std::ceil(*timeout * 1000.0);
     uv_timer_start(&timeout_, &on_timeout, ms > 9.0e15 ? 9000000000000000ull : static_cast<std::uint64_t>(ms), 0);
   }
