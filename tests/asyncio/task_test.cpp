@@ -10,6 +10,7 @@
 
 #include "pyconc/asyncio.hpp"
 #include "pyconc/report.hpp"
+#include "pyconc/threading.hpp"
 
 namespace asyncio = pyconc::asyncio;
 using namespace std::chrono_literals;
@@ -394,13 +395,17 @@ TEST(Coroutine, NeverAwaitedIsReported) {
 // covers LOOP-17: run() ends by cancelling what is left, then waits for the default
 // executor's jobs, then closes the loop.
 TEST(Run, WaitsForTheDefaultExecutorsJobsBeforeReturning) {
+  auto started = std::make_shared<pyconc::threading::Event>();
   auto finished = std::make_shared<std::atomic<bool>>(false);
-  asyncio::run([finished]() -> asyncio::Coroutine<void> {
-    asyncio::create_task(asyncio::to_thread([finished] {
+  asyncio::run([started, finished]() -> asyncio::Coroutine<void> {
+    asyncio::create_task(asyncio::to_thread([started, finished] {
+      started->set();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       *finished = true;
     }));
-    co_await asyncio::sleep(0s);  // the job starts; main returns without awaiting it
+    // Once the job runs, main returns without awaiting it (a job not started yet would be
+    // cancelled with its task, as in Python).
+    while (!started->is_set()) co_await asyncio::sleep(1ms);
   });
   EXPECT_TRUE(finished->load());
 }
