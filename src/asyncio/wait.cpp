@@ -23,21 +23,9 @@ struct Waiter {
 }  // namespace
 
 Coroutine<bool> wait_done(FutureBase future, std::optional<std::chrono::duration<double>> timeout) {
-  if (future.done()) co_return true;
-  EventLoop& loop = get_running_loop();
-  const Waiter waiter{Future<void>(loop)};
-  std::optional<TimerHandle> timer;
-  if (timeout) timer = loop.call_later(*timeout, [waiter] { waiter.fire(); });
-  const auto id = future.add_done_callback([waiter](FutureBase) { waiter.fire(); });
-  std::exception_ptr failure;
-  try {
-    co_await waiter.signal;
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  if (timer) timer->cancel();
-  future.remove_done_callback(id);
-  if (failure) std::rethrow_exception(failure);
+  std::vector<FutureBase> one;  // named: GCC 12 cannot keep a braced list across co_await
+  one.push_back(future);
+  co_await wait_until(std::move(one), timeout, ReturnWhen::FIRST_COMPLETED);
   co_return future.done();
 }
 

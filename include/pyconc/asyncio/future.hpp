@@ -168,4 +168,21 @@ class Future : public FutureBase {
 template <class T>
 Future<T>::Future() : Future(get_running_loop()) {}
 
+namespace detail {
+// Python's _copy_future_state: `destination` ends as `source` did — cancelled, failed, or
+// with its result. Any pair of asyncio and concurrent futures of result type T.
+template <class T, class Source, class Destination>
+void copy_outcome(const Source& source, const Destination& destination) {
+  if (source.cancelled()) {
+    destination.cancel();
+  } else if (auto error = source.exception()) {
+    destination.set_exception(error);
+  } else if constexpr (std::is_void_v<T>) {
+    destination.set_result();
+  } else {
+    destination.set_result(source.result());
+  }
+}
+}  // namespace detail
+
 }  // namespace pyconc::asyncio

@@ -34,16 +34,7 @@ Future<T> wrap_future(futures::Future<T> source, EventLoop& loop = get_running_l
   auto core = detail::core_of(loop);
   source.add_done_callback([wrapper, core](const futures::Future<T>& done) {
     detail::call_soon_threadsafe_quietly(*core, [wrapper, done] {
-      if (wrapper.done()) return;
-      if (done.cancelled()) {
-        wrapper.cancel();
-      } else if (auto error = done.exception()) {
-        wrapper.set_exception(error);
-      } else if constexpr (std::is_void_v<T>) {
-        wrapper.set_result();
-      } else {
-        wrapper.set_result(done.result());
-      }
+      if (!wrapper.done()) detail::copy_outcome<T>(done, wrapper);
     });
   });
   wrapper.add_done_callback([source](FutureBase self) {
@@ -78,15 +69,7 @@ futures::Future<T> run_coroutine_threadsafe(Coroutine<T> coroutine, EventLoop& l
     });
     task.add_done_callback([result, task](FutureBase) {
       try {
-        if (task.cancelled()) {
-          result.cancel();
-        } else if (auto error = task.exception()) {
-          result.set_exception(error);
-        } else if constexpr (std::is_void_v<T>) {
-          result.set_result();
-        } else {
-          result.set_result(task.result());
-        }
+        detail::copy_outcome<T>(task, result);
       } catch (const futures::InvalidStateError&) {
         // Cancelled by its caller meanwhile.
       }

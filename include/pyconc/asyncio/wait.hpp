@@ -80,15 +80,7 @@ Future<await_result_t<A>> shield(A awaitable) {
       if (!done.cancelled()) done.exception();  // retrieved: nobody else will
       return;
     }
-    if (done.cancelled()) {
-      outer.cancel();
-    } else if (auto error = done.exception()) {
-      outer.set_exception(error);
-    } else if constexpr (std::is_void_v<T>) {
-      outer.set_result();
-    } else {
-      outer.set_result(Future<T>(std::static_pointer_cast<detail::FutureState<T>>(done.core_ptr())).result());
-    }
+    detail::copy_outcome<T>(Future<T>(std::static_pointer_cast<detail::FutureState<T>>(done.core_ptr())), outer);
   });
   outer.add_done_callback([inner, forward](FutureBase) {
     if (!inner.done()) inner.remove_done_callback(forward);
