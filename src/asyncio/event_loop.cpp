@@ -89,6 +89,7 @@ void LoopCore::run_handle(HandleState& handle) {
   if (!handle.repeating) once = std::move(handle.callback);  // runs once; its captures go with it
   auto& callback = handle.repeating ? handle.callback : once;
   const auto started = std::chrono::steady_clock::now();
+  if (debug) take_last_stepped_repr();  // forget a task stepped before this callback
   try {
     callback();
   } catch (const SystemExit&) {
@@ -101,9 +102,11 @@ void LoopCore::run_handle(HandleState& handle) {
   if (debug) {
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (took >= slow_callback_duration) {
-      char text[160];
-      std::snprintf(text, sizeof text, "asyncio: Executing <Handle> took %.3f seconds\n", took);
-      report(text);
+      std::string what = take_last_stepped_repr();  // the callback is alive: so is its task
+      if (what.empty()) what = "<Handle>";
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.3f", took);
+      report("asyncio: Executing " + what + " took " + seconds + " seconds\n");
     }
   }
 }

@@ -12,6 +12,7 @@ namespace detail {
 namespace {
 
 thread_local TaskCore* running_task = nullptr;
+thread_local TaskCore* last_stepped = nullptr;  // for debug mode's report of a slow step
 
 TaskCore& running() {
   if (!running_task) throw RuntimeError("await outside a task: run the coroutine with asyncio::run or create_task");
@@ -39,6 +40,7 @@ void TaskCore::step() {
     cancel_to_raise_ = cancel_message_;
   }
   waiting_on_.reset();
+  last_stepped = this;
   TaskCore* previous = std::exchange(running_task, this);
   struct Restore {
     TaskCore* previous;
@@ -106,6 +108,11 @@ void start_task(TaskCore& task, FutureCore& future) {
 }
 
 bool suspend_on(FutureCore& future, std::coroutine_handle<> resume) { return running().suspend_on(future, resume); }
+
+std::string take_last_stepped_repr() {
+  TaskCore* task = std::exchange(last_stepped, nullptr);
+  return task ? task->future().repr() : std::string();
+}
 
 void raise_pending_cancel() {
   if (running_task) running_task->raise_pending_cancel();

@@ -198,8 +198,17 @@ TEST(EventLoop, DebugModeReportsSlowCallbacks) {
     loop.stop();
   });
   loop.run_forever();
+  EXPECT_THAT(reported, HasSubstr("Executing <Handle> took"));
+  reported.clear();
+  asyncio::run(
+      []() -> asyncio::Coroutine<void> {
+        asyncio::get_running_loop().set_slow_callback_duration(0.01);
+        std::this_thread::sleep_for(20ms);  // the step of a task: the report names it
+        co_return;
+      },
+      true);
   pyconc::set_report_sink(previous);
-  EXPECT_THAT(reported, HasSubstr("took"));
+  EXPECT_THAT(reported, HasSubstr("Executing <Task"));
 }
 
 }  // namespace
