@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 namespace pyconc::multiprocessing::connection {
 
@@ -25,10 +26,14 @@ namespace {
   throw OSError(message);
 }
 
-// Python's arbitrary_address('AF_UNIX'): a fresh path in the temporary directory.
+// Python's arbitrary_address('AF_UNIX'): a fresh path in the temporary directory. The random
+// part matters: a process killed while listening leaves its path behind, and a later
+// process with the same pid would otherwise collide with it ("Address already in use").
 std::string fresh_unix_path() {
   static std::atomic<unsigned> counter{0};
-  return "/tmp/pyconc-listener-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  static const unsigned salt = std::random_device{}();
+  return "/tmp/pyconc-listener-" + std::to_string(::getpid()) + "-" + std::to_string(salt) + "-" +
+         std::to_string(counter++);
 }
 
 sockaddr_un unix_address(const std::string& path) {

@@ -75,6 +75,9 @@ void stop_server(ManagerState& s) {
     s.process->kill();
     s.process->join();
   }
+  // A server that was killed could not remove its socket's path.
+  if (const auto* path = std::get_if<std::string>(&*s.address); path && s.process->exitcode() != 0)
+    ::unlink(path->c_str());
 }
 
 void shut_down(ManagerState& s) {
