@@ -70,9 +70,16 @@ PYCONC_DEFINE_ERROR(OSError, Error);
 PYCONC_DEFINE_ERROR(EOFError, Error);
 PYCONC_DEFINE_ERROR(FileExistsError, OSError);
 PYCONC_DEFINE_ERROR(FileNotFoundError, OSError);
-PYCONC_DEFINE_ERROR(BrokenPipeError, OSError);
-PYCONC_DEFINE_ERROR(ConnectionRefusedError, OSError);
-PYCONC_DEFINE_ERROR(ConnectionResetError, OSError);
+PYCONC_DEFINE_ERROR(PermissionError, OSError);
+PYCONC_DEFINE_ERROR(ProcessLookupError, OSError);
+PYCONC_DEFINE_ERROR(ConnectionError, OSError);
+PYCONC_DEFINE_ERROR(BrokenPipeError, ConnectionError);
+PYCONC_DEFINE_ERROR(ConnectionAbortedError, ConnectionError);
+PYCONC_DEFINE_ERROR(ConnectionRefusedError, ConnectionError);
+PYCONC_DEFINE_ERROR(ConnectionResetError, ConnectionError);
+// Throws the OSError subclass Python maps `error` (an errno value) to, with the message
+// "what: strerror(error)" — as Python's OSError(errno, strerror) picks its subclass.
+[[noreturn]] void raise_os_error(int error, const std::string& what);
 // Python's SystemExit (sys.exit): raised in a thread it ends the thread silently (no
 // excepthook report); escaping a child process's target it sets the exit code, by Python's
 // rule: no argument → 0, an int → that int, a message → printed to stderr, then 1.

@@ -19,11 +19,7 @@ namespace pyconc::multiprocessing::connection {
 namespace {
 
 [[noreturn]] void throw_socket_error(const std::string& what, const Address& address) {
-  const int error = errno;
-  const std::string message = what + " " + to_string(address) + ": " + std::strerror(error);
-  if (error == ECONNREFUSED) throw ConnectionRefusedError(message);
-  if (error == ENOENT) throw FileNotFoundError(message);
-  throw OSError(message);
+  raise_os_error(errno, what + " " + to_string(address));
 }
 
 // Python's arbitrary_address('AF_UNIX'): a fresh path in the temporary directory. The random

@@ -54,7 +54,11 @@ struct FactoryTable {
     add<EOFError>(factories, "EOFError");
     add<FileExistsError>(factories, "FileExistsError");
     add<FileNotFoundError>(factories, "FileNotFoundError");
+    add<PermissionError>(factories, "PermissionError");
+    add<ProcessLookupError>(factories, "ProcessLookupError");
+    add<ConnectionError>(factories, "ConnectionError");
     add<BrokenPipeError>(factories, "BrokenPipeError");
+    add<ConnectionAbortedError>(factories, "ConnectionAbortedError");
     add<ConnectionRefusedError>(factories, "ConnectionRefusedError");
     add<ConnectionResetError>(factories, "ConnectionResetError");
     add<threading::BrokenBarrierError>(factories, "BrokenBarrierError");

@@ -167,6 +167,7 @@ struct CountingTransport : asyncio::ReadTransport {
   int pauses = 0, resumes = 0;
   void pause_reading() override { ++pauses; }
   void resume_reading() override { ++resumes; }
+  bool is_reading() const override { return pauses == resumes; }
 };
 
 // covers STR-15: above 2 x limit buffered the transport is paused, at limit resumed.

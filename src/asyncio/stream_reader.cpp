@@ -1,6 +1,6 @@
 // StreamReader, after CPython 3.13's asyncio/streams.py (readuntil with several separators
 // included).
-#include "pyconc/asyncio/streams.hpp"
+#include "stream_reader_core.hpp"
 
 #include <algorithm>
 
@@ -22,22 +22,19 @@ IncompleteReadError::IncompleteReadError(std::string partial, std::optional<std:
       partial_(std::move(partial)),
       expected_(expected) {}
 
-StreamReader::StreamReader(std::int64_t limit) : limit_(static_cast<std::size_t>(limit)) {
-  if (limit <= 0) throw ValueError("Limit cannot be <= 0");
-}
 
-void StreamReader::raise_if_failed() const {
+void detail::StreamReaderCore::raise_if_failed() const {
   if (exception_) std::rethrow_exception(exception_);
 }
 
-void StreamReader::wake_waiter() {
+void detail::StreamReaderCore::wake_waiter() {
   if (!waiter_) return;
   Future<void> waiter = *waiter_;
   waiter_.reset();
   if (!waiter.cancelled() && !waiter.done()) waiter.set_result();
 }
 
-void StreamReader::feed_data(std::string_view data) {
+void detail::StreamReaderCore::feed_data(std::string_view data) {
   if (eof_) throw RuntimeError("feed_data after feed_eof");
   if (data.empty()) return;
   buffer_.append(data);
@@ -48,12 +45,12 @@ void StreamReader::feed_data(std::string_view data) {
   }
 }
 
-void StreamReader::feed_eof() {
+void detail::StreamReaderCore::feed_eof() {
   eof_ = true;
   wake_waiter();
 }
 
-void StreamReader::set_exception(std::exception_ptr error) {
+void detail::StreamReaderCore::set_exception(std::exception_ptr error) {
   exception_ = error;
   if (!waiter_) return;
   Future<void> waiter = *waiter_;
@@ -61,17 +58,22 @@ void StreamReader::set_exception(std::exception_ptr error) {
   if (!waiter.cancelled() && !waiter.done()) waiter.set_exception(error);
 }
 
-void StreamReader::maybe_resume_transport() {
-  if (paused_ && buffer_.size() <= limit_) {
+void detail::StreamReaderCore::set_transport(ReadTransport* transport) {
+  transport_ = transport;
+  if (!transport) paused_ = false;
+}
+
+void detail::StreamReaderCore::maybe_resume_transport() {
+  if (paused_ && transport_ && buffer_.size() <= limit_) {
     paused_ = false;
     transport_->resume_reading();
   }
 }
 
-Coroutine<void> StreamReader::wait_for_data(const char* caller) {
+Coroutine<void> detail::StreamReaderCore::wait_for_data(const char* caller) {
   if (waiter_)
     throw RuntimeError(std::string(caller) + "() called while another coroutine is already waiting for incoming data");
-  if (paused_) {
+  if (paused_ && transport_) {
     paused_ = false;
     transport_->resume_reading();
   }
@@ -87,13 +89,13 @@ Coroutine<void> StreamReader::wait_for_data(const char* caller) {
   if (failure) std::rethrow_exception(failure);
 }
 
-Coroutine<std::string> StreamReader::read(std::int64_t n) {
+Coroutine<std::string> detail::StreamReaderCore::read(std::int64_t n, KeepAlive) {
   raise_if_failed();
   if (n == 0) co_return std::string();
   if (n < 0) {
     std::string all;
     for (;;) {
-      std::string block = co_await read(static_cast<std::int64_t>(limit_));
+      std::string block = co_await read(static_cast<std::int64_t>(limit_), nullptr);
       if (block.empty()) break;
       all += block;
     }
@@ -107,11 +109,13 @@ Coroutine<std::string> StreamReader::read(std::int64_t n) {
   co_return data;
 }
 
-Coroutine<std::string> StreamReader::readline() {
+Coroutine<std::string> detail::StreamReaderCore::readline(KeepAlive) {
   std::optional<std::string> line;
   std::optional<std::string> overrun;
   try {
-    line = co_await readuntil(std::string("\n"));
+    std::vector<std::string> newline;  // named: GCC 12 cannot keep a braced list across co_await
+    newline.emplace_back("\n");
+    line = co_await readuntil(std::move(newline), nullptr);
   } catch (const IncompleteReadError& e) {
     co_return e.partial();  // the last partial line, or "" at EOF
   } catch (const LimitOverrunError& e) {
@@ -128,13 +132,7 @@ Coroutine<std::string> StreamReader::readline() {
   co_return std::move(*line);
 }
 
-Coroutine<std::string> StreamReader::readuntil(std::string separator) {
-  std::vector<std::string> separators;  // named: GCC 12 cannot keep a braced list across co_await
-  separators.push_back(std::move(separator));
-  co_return co_await readuntil(std::move(separators));
-}
-
-std::size_t StreamReader::find_any(const std::vector<std::string>& separators, std::size_t offset,
+std::size_t detail::StreamReaderCore::find_any(const std::vector<std::string>& separators, std::size_t offset,
                                    std::size_t& match_start) const {
   std::size_t best_end = std::string::npos;
   for (const auto& separator : separators) {
@@ -149,7 +147,7 @@ std::size_t StreamReader::find_any(const std::vector<std::string>& separators, s
   return best_end;
 }
 
-Coroutine<std::string> StreamReader::readuntil(std::vector<std::string> separators) {
+Coroutine<std::string> detail::StreamReaderCore::readuntil(std::vector<std::string> separators, KeepAlive) {
   if (separators.empty()) throw ValueError("Separator should contain at least one element");
   std::size_t min_length = std::string::npos, max_length = 0;
   for (const auto& s : separators) {
@@ -182,7 +180,7 @@ Coroutine<std::string> StreamReader::readuntil(std::vector<std::string> separato
   co_return chunk;
 }
 
-Coroutine<std::string> StreamReader::readexactly(std::int64_t n) {
+Coroutine<std::string> detail::StreamReaderCore::readexactly(std::int64_t n, KeepAlive) {
   if (n < 0) throw ValueError("readexactly size can not be less than zero");
   raise_if_failed();
   if (n == 0) co_return std::string();
@@ -200,5 +198,30 @@ Coroutine<std::string> StreamReader::readexactly(std::int64_t n) {
   maybe_resume_transport();
   co_return data;
 }
+
+// The handle: copies share one stream. Each coroutine holds the core (keep_alive).
+StreamReader::StreamReader(std::int64_t limit) {
+  if (limit <= 0) throw ValueError("Limit cannot be <= 0");
+  core_ = std::make_shared<detail::StreamReaderCore>(static_cast<std::size_t>(limit));
+}
+Coroutine<std::string> StreamReader::read(std::int64_t n) const { return core_->read(n, core_); }
+Coroutine<std::string> StreamReader::readline() const { return core_->readline(core_); }
+Coroutine<std::string> StreamReader::readuntil(std::string separator) const {
+  std::vector<std::string> separators;
+  separators.push_back(std::move(separator));
+  return core_->readuntil(std::move(separators), core_);
+}
+Coroutine<std::string> StreamReader::readuntil(std::vector<std::string> separators) const {
+  return core_->readuntil(std::move(separators), core_);
+}
+Coroutine<std::string> StreamReader::readexactly(std::int64_t n) const { return core_->readexactly(n, core_); }
+bool StreamReader::at_eof() const { return core_->at_eof(); }
+std::exception_ptr StreamReader::exception() const { return core_->exception(); }
+void StreamReader::feed_data(std::string_view data) const { core_->feed_data(data); }
+void StreamReader::feed_eof() const { core_->feed_eof(); }
+void StreamReader::set_exception(std::exception_ptr error) const { core_->set_exception(error); }
+void StreamReader::set_transport(ReadTransport* transport) const { core_->set_transport(transport); }
+std::size_t StreamReader::buffered() const { return core_->buffered(); }
+std::size_t StreamReader::limit() const { return core_->limit(); }
 
 }  // namespace pyconc::asyncio
