@@ -24,6 +24,7 @@
 #include "pyconc/asyncio/runners.hpp"
 #include "pyconc/asyncio/server.hpp"
 #include "pyconc/asyncio/streams.hpp"
+#include "pyconc/asyncio/subprocess.hpp"
 #include "pyconc/asyncio/task.hpp"
 #include "pyconc/asyncio/taskgroup.hpp"
 #include "pyconc/asyncio/threads.hpp"

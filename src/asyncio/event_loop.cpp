@@ -156,6 +156,7 @@ void LoopCore::close() {
   fds_.clear();
   signals_.clear();
   reactor_.close_watches();
+  reactor_.kill_children();
   while (!timers_.empty()) timers_.pop();
   if (default_executor) default_executor->shutdown(false);  // Python does not wait here
   default_executor_shut_down = true;
@@ -210,6 +211,16 @@ void LoopCore::rewatch(int fd) {
     if (handles.writer && handles.writer->cancelled) unwatch_fd(fd, false);
     if ((ready & UV_READABLE) && handles.reader && !handles.reader->cancelled) ready_.push_back(handles.reader);
     if ((ready & UV_WRITABLE) && handles.writer && !handles.writer->cancelled) ready_.push_back(handles.writer);
+  });
+}
+
+int LoopCore::spawn(const Reactor::SpawnRequest& request, pyconc::detail::UniqueFunction<void(int)> on_exit) {
+  check_open();
+  auto shared = std::make_shared<pyconc::detail::UniqueFunction<void(int)>>(std::move(on_exit));
+  return reactor_.spawn(request, [this, shared](int returncode) {
+    auto handle = std::make_shared<HandleState>();
+    handle->callback = [shared, returncode] { (*shared)(returncode); };
+    ready_.push_back(std::move(handle));
   });
 }
 

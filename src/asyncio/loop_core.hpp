@@ -37,6 +37,9 @@ class LoopCore {
   bool unwatch_fd(int fd, bool reading);
   std::shared_ptr<HandleState> watch_signal(int signum, pyconc::detail::UniqueFunction<void()> callback);
   bool unwatch_signal(int signum);
+  // Child processes (subprocess.hpp): on_exit runs as a loop callback with the returncode.
+  int spawn(const Reactor::SpawnRequest& request, pyconc::detail::UniqueFunction<void(int)> on_exit);
+  bool kill_child(int pid, int signum) { return reactor_.kill_child(pid, signum); }
 
   void add_task(std::weak_ptr<FutureCore> future, TaskCore* task);
   std::vector<TaskBase> pending_tasks();

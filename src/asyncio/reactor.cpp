@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 
+#include <sys/wait.h>
+
 #include "pyconc/errors.hpp"
 
 namespace pyconc::asyncio::detail {
@@ -70,6 +72,77 @@ void Reactor::watch(int fd, int events, std::function<void(int ready)> on_ready)
   });
 }
 
+struct Reactor::ChildWatch {
+  uv_process_t handle{};
+  std::function<void(int)> on_exit;
+  Reactor* reactor = nullptr;
+};
+
+int Reactor::spawn(const SpawnRequest& request, std::function<void(int returncode)> on_exit) {
+  if (request.argv.empty()) throw ValueError("spawn: no program");
+  std::vector<char*> argv, environment;
+  for (const auto& arg : request.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  if (request.environment) {
+    for (const auto& entry : *request.environment) environment.push_back(const_cast<char*>(entry.c_str()));
+    environment.push_back(nullptr);
+  }
+  uv_stdio_container_t stdio[3];
+  for (int i = 0; i < 3; ++i) {
+    stdio[i].flags = UV_INHERIT_FD;
+    stdio[i].data.fd = request.stdio[i] >= 0 ? request.stdio[i] : i;
+  }
+  uv_process_options_t options{};
+  options.file = argv[0];
+  options.args = argv.data();
+  options.env = request.environment ? environment.data() : nullptr;
+  options.cwd = request.cwd ? request.cwd->c_str() : nullptr;
+  options.stdio_count = 3;
+  options.stdio = stdio;
+  options.exit_cb = [](uv_process_t* h, int64_t exit_status, int term_signal) {
+    auto* watch = static_cast<ChildWatch*>(h->data);
+    const int pid = h->pid;
+    auto on_exit = std::move(watch->on_exit);
+    watch->reactor->children_.erase(pid);
+    close_and_delete(watch);
+    on_exit(term_signal != 0 ? -term_signal : static_cast<int>(exit_status));
+  };
+  auto* watch = new ChildWatch;
+  watch->handle.data = watch;
+  watch->on_exit = std::move(on_exit);
+  watch->reactor = this;
+  const int rc = uv_spawn(&loop_, &watch->handle, &options);
+  if (rc < 0) {
+    close_and_delete(watch);  // libuv wants even a failed process handle closed
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    raise_os_error(-rc, "cannot start " + request.argv[0]);
+  }
+  children_[watch->handle.pid] = watch;
+  return watch->handle.pid;
+}
+
+bool Reactor::kill_child(int pid, int signum) {
+  const auto found = children_.find(pid);
+  if (found == children_.end()) return false;
+  const int rc = uv_process_kill(&found->second->handle, signum);
+  if (rc < 0 && rc != UV_ESRCH) raise_os_error(-rc, "kill");
+  return true;
+}
+
+// A loop that goes while children still run kills and reaps them: no zombie, no orphan
+// (Python's subprocess transports kill a child still running when they are closed).
+void Reactor::kill_children() {
+  for (auto& [pid, watch] : children_) {
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    watch->on_exit = nullptr;
+    close_and_delete(watch);
+  }
+  children_.clear();
+}
+
 void Reactor::watch_signal(int signum, std::function<void()> on_signal) {
   SignalWatch* w = signals_.count(signum) ? signals_[signum] : nullptr;
   if (!w) {
@@ -115,6 +188,7 @@ Reactor::Reactor() {
 
 Reactor::~Reactor() {
   close_watches();
+  kill_children();
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&timeout_), nullptr);
   uv_run(&loop_, UV_RUN_NOWAIT);  // lets libuv finish closing them

@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace pyconc::asyncio::detail {
 
@@ -34,14 +36,32 @@ class Reactor {
   bool unwatch_signal(int signum);
   void close_watches();
 
+  // Starts a child process (libuv's uv_spawn): `argv[0]` is looked up on PATH; stdio[i] is
+  // the descriptor the child gets as i (-1: this process's own). Returns the pid; OSError
+  // (FileNotFoundError, PermissionError, ...) when it cannot start. on_exit receives Python's
+  // returncode (the exit status, or -N for signal N) once libuv has reaped the child.
+  struct SpawnRequest {
+    std::vector<std::string> argv;
+    int stdio[3] = {-1, -1, -1};
+    std::optional<std::string> cwd;
+    std::optional<std::vector<std::string>> environment;  // "NAME=value"; none: inherited
+  };
+  int spawn(const SpawnRequest& request, std::function<void(int returncode)> on_exit);
+  // Sends `signum` to a child started by spawn() and not yet reaped; false when reaped.
+  bool kill_child(int pid, int signum);
+  // Kills and reaps every child still running (a loop closed under them).
+  void kill_children();
+
  private:
   struct FdWatch;
   struct SignalWatch;
+  struct ChildWatch;
   uv_loop_t loop_{};
   uv_async_t wake_{};
   uv_timer_t timeout_{};
   std::map<int, FdWatch*> fds_;
   std::map<int, SignalWatch*> signals_;
+  std::map<int, ChildWatch*> children_;
 };
 
 }  // namespace pyconc::asyncio::detail
