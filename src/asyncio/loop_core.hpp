@@ -82,6 +82,7 @@ class LoopCore {
     TaskCore* task;
   };
   std::vector<TaskEntry> tasks_;
+  std::size_t next_task_sweep_ = 64;
   bool running_ = false;
   bool stopping_ = false;
   bool closed_ = false;

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "loop_core.hpp"
+#include "pyconc/contextvars.hpp"
 #include "pyconc/report.hpp"
 
 namespace pyconc::asyncio {
@@ -29,7 +30,7 @@ struct YieldOnce {
 }  // namespace
 
 TaskCore::TaskCore(std::string name, std::coroutine_handle<> top)
-    : top_(top), name_(std::move(name)), resume_point_(top) {}
+    : top_(top), name_(std::move(name)), resume_point_(top), context_(contextvars::copy_context().data()) {}
 
 TaskCore::~TaskCore() = default;
 
@@ -46,6 +47,7 @@ void TaskCore::step() {
     TaskCore* previous;
     ~Restore() { running_task = previous; }
   } restore{previous};
+  contextvars::detail::Entered in_context(*context_);
   resume_point_.resume();
   if (top_ && top_.done()) complete();
 }

@@ -1,6 +1,9 @@
 // pyconc::asyncio::Task<T> — Python's asyncio.Task: a coroutine run by the loop, concurrently
 // with the others, and itself a future of the coroutine's result (awaitable many times).
 //
+// Each task runs in a copy of its creator's context variables, taken when it is created
+// (TASK-12, contextvars.hpp).
+//
 // Cancellation is a request, as in Python (TASK-02..09): cancel(msg) cancels the future the
 // task waits on, or, when it waits on none, makes its next await raise CancelledError(msg).
 // The coroutine may catch it and finish normally (the task is then not cancelled) or let it
@@ -23,6 +26,10 @@
 
 #include "pyconc/asyncio/coroutine.hpp"
 #include "pyconc/asyncio/future.hpp"
+
+namespace pyconc::contextvars::detail {
+struct ContextData;
+}
 
 namespace pyconc::asyncio {
 
@@ -67,6 +74,8 @@ class TaskCore {
   std::shared_ptr<FutureCore> waiting_on_;
   std::optional<std::string> cancel_to_raise_;
   int cancels_requested_ = 0;
+  // A copy of the creator's context variables (contextvars.hpp), entered at every step.
+  std::shared_ptr<contextvars::detail::ContextData> context_;
 };
 
 std::string next_task_name();
