@@ -2,25 +2,16 @@
 // streams.StreamReaderProtocol / FlowControlMixin.
 #include "fd_transport.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "loop_core.hpp"
 #include "sockets.hpp"
 
 namespace pyconc::asyncio {
-
-std::string to_string(const SocketAddress& address) {
-  if (address.is_unix()) return "'" + address.path + "'";
-  return "('" + address.host + "', " + std::to_string(address.port) + ")";
-}
 
 namespace detail {
 
@@ -329,5 +320,4 @@ void FdTransport::keep_task(TaskBase task) {
 }
 
 }  // namespace detail
-
 }  // namespace pyconc::asyncio

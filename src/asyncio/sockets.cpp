@@ -17,6 +17,15 @@
 #include "pyconc/asyncio/threads.hpp"
 #include "loop_core.hpp"
 
+namespace pyconc::asyncio {
+
+std::string to_string(const SocketAddress& address) {
+  if (address.is_unix()) return "'" + address.path + "'";
+  return "('" + address.host + "', " + std::to_string(address.port) + ")";
+}
+
+}  // namespace pyconc::asyncio
+
 namespace pyconc::asyncio::detail {
 
 namespace {

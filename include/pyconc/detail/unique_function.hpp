@@ -2,7 +2,10 @@
 // C++20 mode): thread targets and tasks may capture move-only arguments.
 #pragma once
 
+#include <cstddef>
 #include <memory>
+#include <new>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -11,31 +14,73 @@ namespace pyconc::detail {
 template <class Signature>
 class UniqueFunction;
 
+// Callables of up to 48 bytes (a lambda holding a shared_ptr and a std::function, say) live
+// inside the object: scheduling a callback on the event loop then costs no allocation for it.
 template <class R, class... Args>
 class UniqueFunction<R(Args...)> {
  public:
   UniqueFunction() = default;
   template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, UniqueFunction>>>
-  UniqueFunction(F&& f)  // NOLINT: implicit, like std::function
-      : impl_(std::make_unique<Model<std::decay_t<F>>>(std::forward<F>(f))) {}
+  UniqueFunction(F&& f) {  // NOLINT: implicit, like std::function
+    using Stored = std::decay_t<F>;
+    if constexpr (fits_inline<Stored>) {
+      ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(f));
+      vtable_ = &inline_vtable<Stored>;
+    } else {
+      ::new (static_cast<void*>(storage_)) Stored*(new Stored(std::forward<F>(f)));
+      vtable_ = &heap_vtable<Stored>;
+    }
+  }
+  UniqueFunction(UniqueFunction&& other) noexcept { take(other); }
+  UniqueFunction& operator=(UniqueFunction&& other) noexcept {
+    if (this != &other) {
+      reset();
+      take(other);
+    }
+    return *this;
+  }
+  UniqueFunction(const UniqueFunction&) = delete;
+  UniqueFunction& operator=(const UniqueFunction&) = delete;
+  ~UniqueFunction() { reset(); }
 
-  explicit operator bool() const { return impl_ != nullptr; }
-  R operator()(Args... args) { return impl_->call(std::forward<Args>(args)...); }
-  void reset() { impl_.reset(); }
+  explicit operator bool() const { return vtable_ != nullptr; }
+  R operator()(Args... args) { return vtable_->call(storage_, std::forward<Args>(args)...); }
+  void reset() {
+    if (vtable_) std::exchange(vtable_, nullptr)->destroy(storage_);
+  }
 
  private:
-  struct Concept {
-    virtual ~Concept() = default;
-    virtual R call(Args... args) = 0;
+  static constexpr std::size_t inline_size = 48;
+  template <class F>
+  static constexpr bool fits_inline = sizeof(F) <= inline_size && alignof(F) <= alignof(std::max_align_t) &&
+                                      std::is_nothrow_move_constructible_v<F>;
+  struct VTable {
+    R (*call)(void* storage, Args&&... args);
+    void (*move)(void* from, void* to) noexcept;  // constructs in `to`, destroys `from`
+    void (*destroy)(void* storage) noexcept;
   };
   template <class F>
-  struct Model final : Concept {
-    explicit Model(F&& f) : f(std::move(f)) {}
-    explicit Model(const F& f) : f(f) {}
-    R call(Args... args) override { return f(std::forward<Args>(args)...); }
-    F f;
-  };
-  std::unique_ptr<Concept> impl_;
+  static constexpr VTable inline_vtable = {
+      [](void* storage, Args&&... args) -> R { return (*static_cast<F*>(storage))(std::forward<Args>(args)...); },
+      [](void* from, void* to) noexcept {
+        ::new (to) F(std::move(*static_cast<F*>(from)));
+        static_cast<F*>(from)->~F();
+      },
+      [](void* storage) noexcept { static_cast<F*>(storage)->~F(); }};
+  template <class F>
+  static constexpr VTable heap_vtable = {
+      [](void* storage, Args&&... args) -> R { return (**static_cast<F**>(storage))(std::forward<Args>(args)...); },
+      [](void* from, void* to) noexcept { ::new (to) F*(*static_cast<F**>(from)); },
+      [](void* storage) noexcept { delete *static_cast<F**>(storage); }};
+
+  void take(UniqueFunction& other) noexcept {
+    if (!other.vtable_) return;
+    other.vtable_->move(other.storage_, storage_);
+    vtable_ = std::exchange(other.vtable_, nullptr);
+  }
+
+  alignas(std::max_align_t) unsigned char storage_[inline_size];
+  const VTable* vtable_ = nullptr;
 };
 
 // Binds a callable and its arguments, decay-copied as std::thread does, into one
