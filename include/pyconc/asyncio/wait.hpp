@@ -46,13 +46,12 @@ Coroutine<T> wait_for_future(Future<T> future, std::optional<std::chrono::durati
   }
   if (done) co_return future.result();
   co_await cancel_and_wait(future);
-  bool timed_out = false;
   try {
     co_return future.result();  // WF-04: it swallowed the cancellation and gave a value
   } catch (const CancelledError&) {
-    timed_out = true;
+    // cancelled as asked: the timeout below
   }
-  if (timed_out) throw TimeoutError("wait_for: timed out");
+  throw TimeoutError("wait_for: timed out");
 }
 
 }  // namespace detail
