@@ -89,7 +89,7 @@ void LoopCore::run_handle(HandleState& handle) {
   if (!handle.repeating) once = std::move(handle.callback);  // runs once; its captures go with it
   auto& callback = handle.repeating ? handle.callback : once;
   const auto started = std::chrono::steady_clock::now();
-  if (debug) take_last_stepped_repr();  // forget a task stepped before this callback
+  if (debug) forget_last_stepped();  // a task stepped before this callback may be gone by now
   try {
     callback();
   } catch (const SystemExit&) {

@@ -32,7 +32,9 @@ struct YieldOnce {
 TaskCore::TaskCore(std::string name, std::coroutine_handle<> top)
     : top_(top), name_(std::move(name)), resume_point_(top), context_(contextvars::copy_context().data()) {}
 
-TaskCore::~TaskCore() = default;
+TaskCore::~TaskCore() {
+  if (last_stepped == this) last_stepped = nullptr;  // never a dangling pointer for debug mode
+}
 
 void TaskCore::step() {
   if (future().done()) return;
@@ -110,6 +112,8 @@ void start_task(TaskCore& task, FutureCore& future) {
 }
 
 bool suspend_on(FutureCore& future, std::coroutine_handle<> resume) { return running().suspend_on(future, resume); }
+
+void forget_last_stepped() { last_stepped = nullptr; }
 
 std::string take_last_stepped_repr() {
   TaskCore* task = std::exchange(last_stepped, nullptr);

@@ -82,6 +82,7 @@ std::string next_task_name();
 // The repr of the task the current callback stepped, if one did (and forgets it): debug
 // mode names the slow task, as Python's "Executing <Task ...> took 0.300 seconds".
 std::string take_last_stepped_repr();
+void forget_last_stepped();
 // Python's "Task was destroyed but it is pending!" (LOOP-15).
 void report_destroyed_pending(const FutureCore& task) noexcept;
 // Registers a task in its loop's all_tasks (weakly) and schedules its first step.
