@@ -293,12 +293,12 @@ std::any FdTransport::get_extra_info(std::string_view name, std::any fallback) c
   return fallback;
 }
 
-Coroutine<void> FdTransport::drain_helper(std::shared_ptr<FdTransport>) {
+std::optional<Future<void>> FdTransport::drain_waiter() {
   if (lost_) throw ConnectionResetError("Connection lost");
-  if (!write_paused_) co_return;
+  if (!write_paused_) return std::nullopt;
   Future<void> waiter(*loop_);
   drain_waiters_.push_back(waiter);
-  co_await waiter;
+  return waiter;
 }
 
 Coroutine<void> FdTransport::wait_closed(std::shared_ptr<FdTransport>) {

@@ -49,7 +49,9 @@ class FdTransport final : public Transport, public std::enable_shared_from_this<
   std::any get_extra_info(std::string_view name, std::any fallback) const override;
 
   // The protocol side, for StreamWriter.
-  Coroutine<void> drain_helper(std::shared_ptr<FdTransport> keep_alive);
+  // Python's _drain_helper without its coroutine frame: ConnectionResetError once the
+  // connection is lost; none while writing is not paused; else the future to await.
+  std::optional<Future<void>> drain_waiter();
   Coroutine<void> wait_closed(std::shared_ptr<FdTransport> keep_alive);
   bool connection_lost() const { return lost_; }
   // Runs once when the connection is gone (a server counts its connections with it).

@@ -70,7 +70,7 @@ void detail::StreamReaderCore::maybe_resume_transport() {
   }
 }
 
-Coroutine<void> detail::StreamReaderCore::wait_for_data(const char* caller) {
+detail::StreamReaderCore::DataWait detail::StreamReaderCore::wait_for_data(const char* caller) {
   if (waiter_)
     throw RuntimeError(std::string(caller) + "() called while another coroutine is already waiting for incoming data");
   if (paused_ && transport_) {
@@ -79,14 +79,18 @@ Coroutine<void> detail::StreamReaderCore::wait_for_data(const char* caller) {
   }
   Future<void> waiter(get_running_loop());
   waiter_ = waiter;
-  std::exception_ptr failure;
-  try {
-    co_await waiter;
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  if (waiter_ && *waiter_ == waiter) waiter_.reset();
-  if (failure) std::rethrow_exception(failure);
+  return DataWait{this, waiter, waiter.operator co_await()};
+}
+
+void detail::StreamReaderCore::DataWait::await_resume() {
+  // However the wait ended (data, EOF, an exception, a cancellation), this waiter is gone.
+  struct Forget {
+    DataWait* wait;
+    ~Forget() {
+      if (wait->reader->waiter_ && *wait->reader->waiter_ == wait->waiter) wait->reader->waiter_.reset();
+    }
+  } forget{this};
+  inner.await_resume();
 }
 
 Coroutine<std::string> detail::StreamReaderCore::read(std::int64_t n, KeepAlive) {

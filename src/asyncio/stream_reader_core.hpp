@@ -35,7 +35,17 @@ class StreamReaderCore {
   std::size_t limit() const { return limit_; }
 
  private:
-  Coroutine<void> wait_for_data(const char* caller);
+  // What a read awaits until data, EOF or an exception arrives: an awaiter, not a coroutine,
+  // so that a read that has to wait costs no frame of its own.
+  struct DataWait {
+    StreamReaderCore* reader;
+    Future<void> waiter;
+    FutureAwaiter<void> inner;
+    bool await_ready() { return inner.await_ready(); }
+    bool await_suspend(std::coroutine_handle<> resume) { return inner.await_suspend(resume); }
+    void await_resume();
+  };
+  DataWait wait_for_data(const char* caller);
   void wake_waiter();
   void maybe_resume_transport();
   void raise_if_failed() const;

@@ -35,7 +35,7 @@ Coroutine<void> drain_writer(std::shared_ptr<detail::FdTransport> transport, std
   // Python: a closing transport is given one iteration to report the connection lost, so
   // that drain after close() raises instead of returning.
   if (transport->is_closing()) co_await sleep(std::chrono::duration<double>(0));
-  co_await transport->drain_helper(transport);
+  if (auto waiter = transport->drain_waiter()) co_await *waiter;
 }
 
 }  // namespace
