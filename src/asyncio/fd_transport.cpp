@@ -232,16 +232,8 @@ void FdTransport::call_connection_lost(std::exception_ptr error) {
     }
     reader_->set_transport(nullptr);
   }
-  wake_drain_waiters(error);
-  for (auto& waiter : closed_waiters_) {
-    if (waiter.done()) continue;
-    if (error) {
-      waiter.set_exception(error);
-    } else {
-      waiter.set_result();
-    }
-  }
-  closed_waiters_.clear();
+  wake_all(drain_waiters_, error);
+  wake_all(closed_waiters_, error);
   ::close(fd_);
   fd_ = -1;
   if (auto callback = std::exchange(on_lost_, nullptr)) callback();
@@ -254,13 +246,13 @@ void FdTransport::maybe_pause_writing() {
 void FdTransport::maybe_resume_writing() {
   if (write_paused_ && get_write_buffer_size() <= low_) {
     write_paused_ = false;
-    wake_drain_waiters(nullptr);
+    wake_all(drain_waiters_, nullptr);
   }
 }
 
-void FdTransport::wake_drain_waiters(std::exception_ptr error) {
-  auto waiters = std::move(drain_waiters_);
-  drain_waiters_.clear();
+void wake_all(std::vector<Future<void>>& pending, std::exception_ptr error) {
+  auto waiters = std::move(pending);
+  pending.clear();
   for (auto& waiter : waiters) {
     if (waiter.done()) continue;
     if (error) {

@@ -22,6 +22,10 @@
 
 namespace pyconc::asyncio::detail {
 
+// Settles every waiter still pending (a cancelled one is skipped) with `error`, or with a
+// result when there is none, and forgets them all.
+void wake_all(std::vector<Future<void>>& waiters, std::exception_ptr error);
+
 class FdTransport final : public Transport, public std::enable_shared_from_this<FdTransport> {
  public:
   // How the transport treats the end of its input: a connection keeps its write side open
@@ -71,7 +75,6 @@ class FdTransport final : public Transport, public std::enable_shared_from_this<
   void call_connection_lost(std::exception_ptr error);
   void maybe_pause_writing();
   void maybe_resume_writing();
-  void wake_drain_waiters(std::exception_ptr error);
   void stop_watching(bool reading);
   // send() what the buffer holds; false after a fatal error.
   bool flush();

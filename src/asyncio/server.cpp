@@ -150,11 +150,7 @@ void ServerCore::detach(FdTransport* transport) {
 
 void ServerCore::wake_if_done() {
   if (!closed_ || !clients_.empty()) return;
-  auto waiters = std::move(closed_waiters_);
-  closed_waiters_.clear();
-  for (auto& waiter : waiters) {
-    if (!waiter.done()) waiter.set_result();
-  }
+  wake_all(closed_waiters_, nullptr);
 }
 
 void ServerCore::close() {
