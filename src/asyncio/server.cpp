@@ -85,12 +85,13 @@ void ServerCore::on_acceptable(int listening_fd) {
       on_accepted(fd, peer.ss_family == AF_INET || peer.ss_family == AF_INET6);
       continue;
     }
-    if (errno == EINTR || errno == ECONNABORTED) continue;
-    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+    const int error = errno;
+    if (error == EINTR || error == ECONNABORTED) continue;
+    if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
       // Python's answer to running out of descriptors: say so, pause accepting for a second.
       ExceptionContext context{"socket.accept() out of system resource", {}, repr(), false};
       try {
-        raise_os_error(errno, "accept");
+        raise_os_error(error, "accept");
       } catch (...) {
         context.exception = std::current_exception();
       }

@@ -1,6 +1,8 @@
 // Streams over real sockets on 127.0.0.1 and Unix paths: open_connection, start_server,
 // StreamWriter's flow control and closing, Server's life cycle.
 #include <gmock/gmock.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -466,6 +468,39 @@ TEST(Streams, UnreadStreamStallsItsPeer) {
     writer.close();
     std::string all = co_await server_reader->read();
     EXPECT_EQ(all.size(), written);
+    server.close();
+    server.close_clients();
+    co_await server.wait_closed();
+  });
+}
+
+// Out of descriptors, as Python: accept() failing with EMFILE is reported to the exception
+// handler, accepting pauses for a second, and the waiting client is served afterwards.
+TEST(Streams, OutOfDescriptorsPausesAcceptingAndRecovers) {
+  asyncio::run([]() -> asyncio::Coroutine<void> {
+    std::vector<std::string> reports;
+    asyncio::get_running_loop().set_exception_handler(
+        [&reports](asyncio::EventLoop&, const asyncio::ExceptionContext& context) { reports.push_back(context.message); });
+    auto server = co_await asyncio::start_server(echo, "127.0.0.1", 0);
+    rlimit old{};
+    ::getrlimit(RLIMIT_NOFILE, &old);
+    rlimit tight = old;
+    tight.rlim_cur = std::min<rlim_t>(old.rlim_cur, 512);
+    ::setrlimit(RLIMIT_NOFILE, &tight);
+    std::vector<int> fillers;  // every descriptor but one taken
+    for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fillers.push_back(fd);
+    ::close(fillers.back());
+    fillers.pop_back();
+    auto connection = co_await asyncio::open_connection("127.0.0.1", port_of(server));  // the last one
+    const double give_up = asyncio::get_running_loop().time() + 60;
+    while (reports.empty() && asyncio::get_running_loop().time() < give_up) co_await asyncio::sleep(1ms);
+    EXPECT_FALSE(reports.empty());  // the server could not accept it, and said so
+    for (int fd : fillers) ::close(fd);
+    ::setrlimit(RLIMIT_NOFILE, &old);
+    if (!reports.empty()) EXPECT_EQ(reports.front(), "socket.accept() out of system resource");
+    connection.second.write("later\n");
+    EXPECT_EQ(co_await connection.first.readline(), "later\n");  // accepted after the pause
+    connection.second.close();
     server.close();
     server.close_clients();
     co_await server.wait_closed();
