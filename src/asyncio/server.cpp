@@ -2,6 +2,7 @@
 // selector_events._accept_connection and streams.StreamReaderProtocol.
 #include "pyconc/asyncio/server.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   ~ServerCore() { close_listeners(); }
 
   void listen_on(const Endpoint& endpoint, std::string unix_path);
+  void adopt(int listening_fd);
   void start_serving();
   void close();
   void close_clients(bool abort);
@@ -62,6 +64,17 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
 void ServerCore::listen_on(const Endpoint& endpoint, std::string unix_path) {
   const bool reuse_address = options_.reuse_address.value_or(true);
   listeners_.push_back({listening_socket(endpoint, options_.backlog, reuse_address, options_.reuse_port), std::move(unix_path)});
+}
+
+void ServerCore::adopt(int listening_fd) {
+  int type = 0;
+  socklen_t length = sizeof type;
+  if (::getsockopt(listening_fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) {
+    throw ValueError("A Stream Socket was expected, got " + std::to_string(listening_fd));
+  }
+  // Other processes may accept from the same socket: a wake-up can find it already empty.
+  ::fcntl(listening_fd, F_SETFL, ::fcntl(listening_fd, F_GETFL) | O_NONBLOCK);
+  listeners_.push_back({listening_fd, {}});
 }
 
 void ServerCore::start_serving() {
@@ -237,19 +250,30 @@ Coroutine<void> ServerCore::serve_forever(std::shared_ptr<ServerCore> keep_alive
 
 Coroutine<std::shared_ptr<ServerCore>> start_tcp_server(ClientConnected handler, std::string host, int port,
                                                         ServerOptions options) {
-  auto endpoints = co_await resolve(host, port, true);
   auto server = std::make_shared<ServerCore>(get_running_loop(), std::move(handler), options);
-  for (const auto& endpoint : endpoints) server->listen_on(endpoint, {});
+  if (options.sock) {
+    if (!host.empty() || port != 0) throw ValueError("host/port and sock can not be specified at the same time");
+    server->adopt(*options.sock);
+  } else {
+    auto endpoints = co_await resolve(host, port, true);
+    for (const auto& endpoint : endpoints) server->listen_on(endpoint, {});
+  }
   if (options.start_serving) server->start_serving();
   co_return server;
 }
 
 Coroutine<std::shared_ptr<ServerCore>> start_unix_server(ClientConnected handler, std::string path,
                                                          ServerOptions options) {
+  auto server = std::make_shared<ServerCore>(get_running_loop(), std::move(handler), options);
+  if (options.sock) {
+    if (!path.empty()) throw ValueError("path and sock can not be specified at the same time");
+    server->adopt(*options.sock);
+    if (options.start_serving) server->start_serving();
+    co_return server;
+  }
   // Python removes a socket left behind by an earlier server at the same path.
   struct stat status {};
   if (::stat(path.c_str(), &status) == 0 && S_ISSOCK(status.st_mode)) ::unlink(path.c_str());
-  auto server = std::make_shared<ServerCore>(get_running_loop(), std::move(handler), options);
   server->listen_on(unix_endpoint(path), path);
   if (options.start_serving) server->start_serving();
   co_return server;

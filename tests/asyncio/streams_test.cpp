@@ -540,6 +540,36 @@ TEST(Streams, OutOfDescriptorsPausesAcceptingAndRecovers) {
   });
 }
 
+// Python's sock=: a listening socket made elsewhere (as a prefork server's worker inherits
+// it) is served, and host/port beside it is a ValueError.
+TEST(Streams, ServerOnAGivenSocket) {
+  const int listening = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listening, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listening, 16), 0);
+  asyncio::run([listening]() -> asyncio::Coroutine<void> {
+    asyncio::ServerOptions options;
+    options.sock = listening;
+    bool refused = false;
+    try {
+      co_await asyncio::start_server(echo, "127.0.0.1", 0, options);
+    } catch (const pyconc::ValueError&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused);
+    auto server = co_await asyncio::start_server(echo, "", 0, options);
+    auto connection = co_await asyncio::open_connection("127.0.0.1", port_of(server));
+    connection.second.write("given\n");
+    EXPECT_EQ(co_await connection.first.readline(), "given\n");
+    connection.second.close();
+    server.close();
+    co_await server.wait_closed();
+  });
+  EXPECT_EQ(::fcntl(listening, F_GETFD), -1);  // the server owned it, and closed it
+}
+
 // Many clients and tasks at once, with randomised yields: every byte comes back in order.
 TEST(Streams, ManyConcurrentClients) {
   asyncio::run([]() -> asyncio::Coroutine<void> {

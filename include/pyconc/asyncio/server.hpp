@@ -42,6 +42,10 @@ struct ServerOptions {
   std::optional<bool> reuse_address;  // none: SO_REUSEADDR on (POSIX)
   bool reuse_port = false;
   bool start_serving = true;  // false: accept only after start_serving() or serve_forever()
+  // Python's sock=: serve on a listening socket made elsewhere (a prefork server's inherited
+  // descriptor; host must then be "" and port 0, the path ""). The server owns it from here
+  // and closes it at close(); it is made non-blocking, which every process sharing it sees.
+  std::optional<int> sock;
 };
 
 namespace detail {
