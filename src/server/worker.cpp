@@ -1,0 +1,137 @@
+// run_worker (worker.hpp).
+#include "worker.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "http_connection.hpp"
+#include "pyconc/asyncio.hpp"
+#include "server_log.hpp"
+#include "worker_context.hpp"
+
+namespace pyconc::server::detail {
+
+namespace {
+
+void beat(std::int64_t* heartbeat) { std::atomic_ref<std::int64_t>(*heartbeat).store(heartbeat_now()); }
+
+// What the kind needs of the application, checked before serving: a missing handler is a
+// boot error, which stops the arbiter with this message instead of a respawn loop.
+void check_application(const Application& application, WorkerKind kind) {
+  if (kind == WorkerKind::asyncio && !application.async_handler) {
+    throw ValueError("the asyncio worker needs an application with an async_handler");
+  }
+  if (kind != WorkerKind::asyncio && !application.handler) {
+    throw ValueError("the sync and gthread workers need an application with a handler");
+  }
+}
+
+std::int64_t own_max_requests(const Config& config) {
+  if (config.max_requests <= 0) return 0;
+  if (config.max_requests_jitter <= 0) return config.max_requests;
+  std::mt19937 random(std::random_device{}());
+  return config.max_requests + std::uniform_int_distribution<int>(0, config.max_requests_jitter)(random);
+}
+
+asyncio::Coroutine<void> heartbeat_loop(std::shared_ptr<WorkerContext> context, std::int64_t* heartbeat,
+                                        asyncio::Event& stop) {
+  // Often enough that the arbiter's `timeout` sees a live worker, cheap enough to not matter.
+  const double interval = std::clamp(context->config.timeout / 4, 0.05, 1.0);
+  auto& loop = asyncio::get_running_loop();
+  while (!stop.is_set()) {
+    beat(heartbeat);
+    context->sweep(loop.time());
+    co_await asyncio::sleep(std::chrono::duration<double>(interval));
+  }
+}
+
+asyncio::Coroutine<void> wait_all_closed(std::vector<asyncio::Server>& servers) {
+  for (auto& server : servers) co_await server.wait_closed();
+}
+
+asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerContext> context) {
+  auto& loop = asyncio::get_running_loop();
+  asyncio::Event stop;
+  bool fast = false;
+  context->on_stop = [&stop] { stop.set(); };
+  loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
+  auto stop_fast = [&stop, &fast] {
+    fast = true;
+    stop.set();
+  };
+  loop.add_signal_handler(SIGINT, stop_fast);
+  loop.add_signal_handler(SIGQUIT, stop_fast);
+  loop.add_signal_handler(SIGUSR1, [context] { context->access_log.reopen(); });
+  for (int ignored : {SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH, SIGUSR2}) loop.add_signal_handler(ignored, [] {});
+
+  auto handler = [context](asyncio::StreamReader reader, asyncio::StreamWriter writer) {
+    return serve_http(std::move(reader), std::move(writer), context);
+  };
+  std::vector<asyncio::Server> servers;
+  for (int fd : setup.listeners) {
+    asyncio::ServerOptions options;
+    options.sock = fd;
+    servers.push_back(co_await asyncio::start_server(handler, "", 0, options));
+  }
+  auto heart = asyncio::create_task(heartbeat_loop(context, setup.heartbeat, stop));
+  co_await stop.wait();
+
+  // Gunicorn's order: stop accepting, let the requests in flight finish within
+  // graceful_timeout, close idle keep-alive connections at once.
+  context->stopping = true;
+  for (auto& server : servers) server.close();
+  if (!fast) {
+    context->sweep(loop.time());
+    try {
+      co_await asyncio::wait_for(wait_all_closed(servers), std::chrono::duration<double>(context->config.graceful_timeout));
+    } catch (const TimeoutError&) {
+      log_warning("Graceful timeout: dropping " + std::to_string(context->connection_count()) + " connection(s)");
+    }
+  }
+  for (auto& server : servers) server.abort_clients();
+  heart.cancel();
+}
+
+}  // namespace
+
+std::int64_t heartbeat_now() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void run_worker(const WorkerSetup& setup) {
+  int status = 0;
+  std::shared_ptr<WorkerContext> context;
+  try {
+    const WorkerKind kind = parse_worker_class(setup.config->worker_class);
+    check_application(*setup.application, kind);
+    context = std::make_shared<WorkerContext>(*setup.application, *setup.config, kind);
+    if (kind == WorkerKind::gthread) context->pool.emplace(setup.config->threads);
+    context->max_requests = own_max_requests(*setup.config);
+    beat(setup.heartbeat);
+  } catch (const std::exception& error) {
+    log_error(std::string("Exception in worker process: ") + error.what());
+    status = worker_boot_error;
+  }
+  if (status == 0) {
+    log_info("Booting worker with pid: " + std::to_string(::getpid()));
+    try {
+      asyncio::run(serve(setup, context));
+    } catch (const std::exception& error) {
+      log_error(std::string("Worker exiting: ") + error.what());
+      status = 1;
+    }
+  }
+  log_info("Worker exiting (pid: " + std::to_string(::getpid()) + ")");
+  // A handler thread may still be stuck in the application: the process ends without
+  // waiting for it (Gunicorn's workers end with os._exit too).
+  std::fflush(nullptr);
+  ::_exit(status);
+}
+
+}  // namespace pyconc::server::detail
