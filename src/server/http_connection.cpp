@@ -55,8 +55,17 @@ asyncio::Coroutine<Response> run_handler(const std::shared_ptr<WorkerContext>& c
       // The thread gets its own reference: it may outlive this coroutine if the worker stops.
       auto shared = std::make_shared<Request>(std::move(request));
       auto call = [shared, context] { return context->application.handler(*shared); };
-      Response response = co_await asyncio::get_running_loop().run_in_executor(&*context->pool, std::move(call));
-      request = std::move(*shared);
+      Response response;
+      std::exception_ptr failure;
+      try {
+        response = co_await asyncio::get_running_loop().run_in_executor(&*context->pool, std::move(call));
+      } catch (const asyncio::CancelledError&) {
+        throw;  // the thread may still be using the request: leave it there
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      request = std::move(*shared);  // the thread is done with it: the caller logs from it
+      if (failure) std::rethrow_exception(failure);
       co_return response;
     }
     case WorkerKind::asyncio:

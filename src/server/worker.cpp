@@ -76,6 +76,9 @@ asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerC
   for (int fd : setup.listeners) {
     asyncio::ServerOptions options;
     options.sock = fd;
+    // Accepts per wake-up: the sync worker takes one connection at a time, as Gunicorn's;
+    // the others a few, leaving the rest of the queue to their sibling workers.
+    options.backlog = context->kind == WorkerKind::sync ? 1 : 8;
     servers.push_back(co_await asyncio::start_server(handler, "", 0, options));
   }
   auto heart = asyncio::create_task(heartbeat_loop(context, setup.heartbeat, stop));

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -76,7 +77,11 @@ Response answer(const Request& request, bool test_routes) {
 
 std::chrono::milliseconds wait_of(const Request& request, bool test_routes) {
   if (request.path == "/db") return 10ms;
-  if (test_routes && request.path == "/sleep") return std::chrono::milliseconds(query_number(request, "ms", 100));
+  if (test_routes && request.path == "/sleep") {
+    // The tests wait for this line to know a request is in flight.
+    std::fprintf(stderr, "[test] sleep began (pid %d)\n", static_cast<int>(::getpid()));
+    return std::chrono::milliseconds(query_number(request, "ms", 100));
+  }
   return 0ms;
 }
 

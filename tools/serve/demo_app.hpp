@@ -6,7 +6,8 @@
 //   /cpu?n=N     CPU-bound: counts the primes below N (default 20000)
 // With test routes (the test suite's, never a deployment's), also:
 //   /pid         the worker's process id       /echo     the request body back
-//   /sleep?ms=N  answers after N ms             /stream   a chunked body of 3 pieces
+//   /sleep?ms=N  answers after N ms (saying on stderr that it began)
+//   /stream      a chunked body of 3 pieces
 //   /raise       the handler throws (500)       /crash    the worker process aborts
 //   /hang        blocks the worker's event loop for good (the arbiter's timeout kills it)
 #pragma once
