@@ -3,6 +3,9 @@
 // applies Gunicorn's limits, so each failure maps to the status Gunicorn would answer.
 #include "request_parser.hpp"
 
+// GCC 12 sees Beast's boost::optional<std::uint64_t> returns as maybe uninitialized when it
+// inlines them into this file's instantiation of the parser; they are not (Boost 1.74).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>

@@ -38,12 +38,19 @@ std::int64_t own_max_requests(const Config& config) {
   return config.max_requests + std::uniform_int_distribution<int>(0, config.max_requests_jitter)(random);
 }
 
-asyncio::Coroutine<void> heartbeat_loop(std::shared_ptr<WorkerContext> context, std::int64_t* heartbeat,
-                                        asyncio::Event& stop) {
+// What the signal handlers and the max_requests hook reach: shared, so that a signal
+// arriving once serve() is over finds it still there.
+struct StopRequest {
+  asyncio::Event event;
+  bool fast = false;
+};
+
+// Beats until cancelled, draining included: a worker finishing its requests is alive.
+asyncio::Coroutine<void> heartbeat_loop(std::shared_ptr<WorkerContext> context, std::int64_t* heartbeat) {
   // Often enough that the arbiter's `timeout` sees a live worker, cheap enough to not matter.
   const double interval = std::clamp(context->config.timeout / 4, 0.05, 1.0);
   auto& loop = asyncio::get_running_loop();
-  while (!stop.is_set()) {
+  for (;;) {
     beat(heartbeat);
     context->sweep(loop.time());
     co_await asyncio::sleep(std::chrono::duration<double>(interval));
@@ -56,13 +63,12 @@ asyncio::Coroutine<void> wait_all_closed(std::vector<asyncio::Server>& servers) 
 
 asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerContext> context) {
   auto& loop = asyncio::get_running_loop();
-  asyncio::Event stop;
-  bool fast = false;
-  context->on_stop = [&stop] { stop.set(); };
-  loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
-  auto stop_fast = [&stop, &fast] {
-    fast = true;
-    stop.set();
+  auto stop = std::make_shared<StopRequest>();
+  context->on_stop = [stop] { stop->event.set(); };
+  loop.add_signal_handler(SIGTERM, [stop] { stop->event.set(); });
+  auto stop_fast = [stop] {
+    stop->fast = true;
+    stop->event.set();
   };
   loop.add_signal_handler(SIGINT, stop_fast);
   loop.add_signal_handler(SIGQUIT, stop_fast);
@@ -81,14 +87,14 @@ asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerC
     options.backlog = context->kind == WorkerKind::sync ? 1 : 8;
     servers.push_back(co_await asyncio::start_server(handler, "", 0, options));
   }
-  auto heart = asyncio::create_task(heartbeat_loop(context, setup.heartbeat, stop));
-  co_await stop.wait();
+  auto heart = asyncio::create_task(heartbeat_loop(context, setup.heartbeat));
+  co_await stop->event.wait();
 
   // Gunicorn's order: stop accepting, let the requests in flight finish within
   // graceful_timeout, close idle keep-alive connections at once.
   context->stopping = true;
   for (auto& server : servers) server.close();
-  if (!fast) {
+  if (!stop->fast) {
     context->sweep(loop.time());
     try {
       co_await asyncio::wait_for(wait_all_closed(servers), std::chrono::duration<double>(context->config.graceful_timeout));
