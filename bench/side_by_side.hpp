@@ -23,9 +23,15 @@
 
 namespace bench {
 
+struct Measurement {
+  double value = -1;
+  double secondary = -1;  // Comparison::secondary_unit's figure, when there is one
+};
+
 struct Contender {
   std::string name;
   std::function<double(long size)> run;  // one measurement, in this process
+  std::function<Measurement(long size)> run_both = {};  // instead of run: two figures at once
 };
 
 struct Comparison {
@@ -35,6 +41,7 @@ struct Comparison {
   long default_size;
   std::vector<Contender> contenders;  // the first is pyconc
   std::vector<std::string> child_prefix = {};  // arguments before the flags, for the children
+  std::string secondary_unit = {};  // a second figure per run (lower is better), e.g. "p99 ms"
 };
 
 inline double median(std::vector<double> v) {
@@ -42,15 +49,16 @@ inline double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// Runs `self --one NAME --size N` and reads the one number it prints; < 0 on failure.
-inline double measure_in_fresh_process(const std::string& self, const std::string& name, long size) {
+// Runs `self --one NAME --size N` and reads the number (or two) it prints; < 0 on failure.
+inline Measurement measure_in_fresh_process(const std::string& self, const std::string& name, long size) {
   const std::string command = self + " --one '" + name + "' --size " + std::to_string(size);
   std::FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return -1;
-  double value = -1;
-  if (std::fscanf(pipe, "%lf", &value) != 1) value = -1;
-  if (pclose(pipe) != 0) value = -1;
-  return value;
+  Measurement m;
+  if (!pipe) return m;
+  if (std::fscanf(pipe, "%lf", &m.value) != 1) m.value = -1;
+  if (std::fscanf(pipe, "%lf", &m.secondary) != 1) m.secondary = -1;
+  if (pclose(pipe) != 0) m.value = -1;
+  return m;
 }
 
 inline int run_comparison(int argc, char** argv, Comparison cmp) {
@@ -67,8 +75,12 @@ inline int run_comparison(int argc, char** argv, Comparison cmp) {
     else return std::fprintf(stderr, "unknown flag %s\n", flag.c_str()), 2;
   }
   if (!one.empty()) {  // the child: one measurement of one contender
-    for (auto& c : cmp.contenders)
-      if (c.name == one) return std::printf("%.6f\n", c.run(size)), 0;
+    for (auto& c : cmp.contenders) {
+      if (c.name != one) continue;
+      if (!c.run_both) return std::printf("%.6f\n", c.run(size)), 0;
+      const Measurement m = c.run_both(size);
+      return m.value < 0 ? 1 : (std::printf("%.6f %.6f\n", m.value, m.secondary), 0);
+    }
     return 2;
   }
   std::erase_if(cmp.contenders, [&](const Contender& c) {
@@ -87,26 +99,34 @@ inline int run_comparison(int argc, char** argv, Comparison cmp) {
   std::printf("%s\neach contender in its own process, %d rounds (order alternating), %d busy loop%s competing\n",
               title.c_str(), rounds, load, load == 1 ? "" : "s");
   std::fflush(stdout);
-  std::vector<std::vector<double>> samples(cmp.contenders.size());
+  std::vector<std::vector<double>> samples(cmp.contenders.size()), seconds(cmp.contenders.size());
   {
     pyconc::testing::CpuBurners burners(load);
     for (int r = 0; r < rounds; ++r) {
       for (std::size_t k = 0; k < cmp.contenders.size(); ++k) {
         const std::size_t i = r % 2 == 0 ? k : cmp.contenders.size() - 1 - k;
-        const double v = measure_in_fresh_process(self, cmp.contenders[i].name, size);
-        if (v < 0) return std::fprintf(stderr, "%s failed\n", cmp.contenders[i].name.c_str()), 1;
-        samples[i].push_back(v);
+        const Measurement m = measure_in_fresh_process(self, cmp.contenders[i].name, size);
+        if (m.value < 0) return std::fprintf(stderr, "%s failed\n", cmp.contenders[i].name.c_str()), 1;
+        samples[i].push_back(m.value);
+        if (m.secondary >= 0) seconds[i].push_back(m.secondary);
       }
     }
   }
   const double ours = median(samples[0]);
-  std::printf("  %-40s %12s %21s %10s\n", "contender", cmp.unit.c_str(), "spread (min-max)", "pyconc is");
+  std::printf("  %-40s %12s %21s %10s", "contender", cmp.unit.c_str(), "spread (min-max)", "pyconc is");
+  if (!cmp.secondary_unit.empty()) std::printf(" %12s %21s %10s", cmp.secondary_unit.c_str(), "spread", "pyconc is");
+  std::printf("\n");
   for (std::size_t i = 0; i < cmp.contenders.size(); ++i) {
     const auto [lo, hi] = std::minmax_element(samples[i].begin(), samples[i].end());
     const double m = median(samples[i]);
     const double better = cmp.higher_is_better ? ours / m : m / ours;
-    std::printf("  %-40s %12.2f %10.2f-%-10.2f %9.2fx\n", cmp.contenders[i].name.c_str(), m, *lo, *hi,
-                better);
+    std::printf("  %-40s %12.2f %10.2f-%-10.2f %9.2fx", cmp.contenders[i].name.c_str(), m, *lo, *hi, better);
+    if (!cmp.secondary_unit.empty() && !seconds[i].empty() && !seconds[0].empty()) {
+      const auto [lo2, hi2] = std::minmax_element(seconds[i].begin(), seconds[i].end());
+      const double m2 = median(seconds[i]);
+      std::printf(" %12.2f %10.2f-%-10.2f %9.2fx", m2, *lo2, *hi2, m2 / median(seconds[0]));
+    }
+    std::printf("\n");
   }
   return 0;
 }
