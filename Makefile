@@ -6,7 +6,7 @@ JOBS ?= 2
 BUILD_TARGETS := $(addprefix build-,$(PRESETS))
 TEST_TARGETS := $(addprefix test-,$(PRESETS))
 
-.PHONY: deps build run test bench clean $(BUILD_TARGETS) $(TEST_TARGETS)
+.PHONY: deps build run serve test bench clean $(BUILD_TARGETS) $(TEST_TARGETS)
 
 deps:
 	@scripts/install-deps
@@ -24,10 +24,15 @@ build: build-release
 run: build-release
 	@scripts/tour build/release/examples
 
+# The demo application under the prefork server; Ctrl-C stops it (and its workers).
+serve: build-release
+	build/release/tools/pyconc-serve -w 2 -k gthread --threads 4 -b 127.0.0.1:8000 --access-logfile -
+
 test: deps $(addprefix test-,$(PRESETS_TEST))
 	@echo "make test: all presets passed ($(PRESETS_TEST))"
 
 bench: build-release
+	@scripts/install-deps --bench
 	@scripts/bench build/release/bench
 
 clean:

@@ -70,6 +70,7 @@ struct Arbiter::State {
     mp::Process process;
     mp::RawArray<std::int64_t> heartbeat{1};
     int age = 0;
+    std::int64_t started = 0;    // steady-clock ns
     bool retiring = false;       // told to stop: not counted, not replaced
     std::int64_t kill_at = 0;    // when a retiring worker is killed if still there
   };
@@ -127,7 +128,7 @@ void Arbiter::State::spawn_worker() {
     throw;
   }
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  Worker worker{process, slot, setup.age};
+  Worker worker{process, slot, setup.age, slot.data()[0]};
   workers.emplace(*process.pid(), std::move(worker));
 }
 
@@ -198,7 +199,7 @@ void Arbiter::State::reap_workers() {
         detail::log_error("Worker (pid:" + std::to_string(pid) + ") exited with code " + std::to_string(code) + ".");
       }
       // Workers dying as fast as they start would spin: wait longer each time (to 10 s).
-      const std::int64_t lived = detail::heartbeat_now() - worker.heartbeat.data()[0];
+      const std::int64_t lived = detail::heartbeat_now() - worker.started;
       if (code != 0 && code != -SIGKILL && lived < seconds_to_ns(1)) {
         quick_deaths = std::min(quick_deaths + 1, 7);
         respawn_after = detail::heartbeat_now() + seconds_to_ns(0.1 * (1 << quick_deaths));

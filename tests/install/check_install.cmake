@@ -24,3 +24,14 @@ if(NOT last_output MATCHES "consumer: 4000 increments, queue drained")
   message(FATAL_ERROR "unexpected consumer output: ${last_output}")
 endif()
 message(STATUS "installed package works: ${last_output}")
+
+# The server example: built against the package, started, asked once, stopped by TERM.
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/server_app -B ${WORK_DIR}/server_app -G Ninja
+    -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/server_app)
+run(bash ${SOURCE_DIR}/tests/install/check_server_app.sh ${WORK_DIR}/server_app/server_app
+    ${WORK_DIR}/server_app.log)
+if(NOT last_output MATCHES "hello from a pyconc worker\nexit 0")
+  message(FATAL_ERROR "unexpected server_app output: ${last_output}")
+endif()
+message(STATUS "installed server example works")

@@ -152,6 +152,22 @@ TEST(Arbiter, KilledWorkerIsReplacedAndNoIdleRequestIsLost) {
   EXPECT_EQ(pids.count(std::to_string(victim) + "\n"), 0u);
 }
 
+// Workers that die as soon as they start are replaced more and more slowly (0.2 s, 0.4 s,
+// 0.8 s, 1.6 s...), never in a tight respawn loop; a worker that lived long resets it.
+TEST(Arbiter, WorkersDyingAtOnceAreRespawnedWithBackoff) {
+  ServeProcess serve({"-w", "1"});
+  const auto began = std::chrono::steady_clock::now();
+  for (int crash = 1; crash <= 4; ++crash) {
+    ASSERT_TRUE(serve.wait_for_log("Booting worker", crash));
+    get(serve.port(), "/crash");
+  }
+  ASSERT_TRUE(serve.wait_for_log("Booting worker", 5));
+  // Four quick deaths: at least 0.2 + 0.4 + 0.8 + 1.6 s of backoff in all.
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 3s);
+  EXPECT_EQ(serve.count("was sent SIGABRT"), 4);
+  EXPECT_EQ(get(serve.port(), "/").status, 200);
+}
+
 TEST(Arbiter, HungWorkerIsKilledAfterTheTimeout) {
   ServeProcess serve({"-w", "1", "-t", "1"});
   HttpClient hung(serve.port(), 60s);

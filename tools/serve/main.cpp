@@ -22,8 +22,6 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"sync", "gthread", "asyncio"}))
       ->capture_default_str();
   cli.add_option("--threads", config.threads, "gthread: the threads of each worker")->capture_default_str();
-  cli.add_option("--worker-connections", config.worker_connections, "The maximum number of simultaneous clients")
-      ->capture_default_str();
   cli.add_option("--backlog", config.backlog, "The maximum number of pending connections")->capture_default_str();
   cli.add_option("-t,--timeout", config.timeout, "Workers silent for more than this many seconds are killed")
       ->capture_default_str();

@@ -25,7 +25,6 @@ struct Config {
   int workers = 1;
   std::string worker_class = "sync";  // sync, gthread or asyncio
   int threads = 1;                    // gthread: requests in flight per worker
-  int worker_connections = 1000;      // gthread and asyncio: connections open per worker
   double timeout = 30;                // seconds a worker may stay silent before it is killed
   double graceful_timeout = 30;       // seconds a stopping worker has to finish its requests
   double keepalive = 2;               // seconds an idle keep-alive connection is kept open
