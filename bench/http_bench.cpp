@@ -3,8 +3,8 @@
 // and in its own fresh processes (started, measured, stopped per round).
 //
 //   http_bench hello  [--rounds N] [--load K] [--size SECONDS]   hello world, wrk -t2 -c64
-//   http_bench sizing [--rounds N] [--size SECONDS]              the 10 ms endpoint, wrk -c256,
-//                                                                 workers x threads 1x1 .. 4x16
+//   http_bench sizing WxT [--rounds N] [--size SECONDS]          the 10 ms endpoint, wrk -c128,
+//                                                                 W workers x T threads
 // Needs wrk, nginx, gunicorn, uvicorn, python3-uvloop, python3-httptools (scripts/install-deps
 // --bench). Prints req/s and p99 latency; the ratios say how many times better pyconc is.
 #include <arpa/inet.h>
@@ -98,7 +98,7 @@ double to_ms(double value, const std::string& unit) {
 // wrk's figures: requests/s and the 99th percentile latency in ms.
 bench::Measurement run_wrk(int port, const std::string& path, int connections, long seconds) {
   const std::string command = "wrk -t2 -c" + std::to_string(connections) + " -d" + std::to_string(seconds) +
-                              "s --latency http://127.0.0.1:" + std::to_string(port) + path + " 2>&1";
+                              "s --timeout 30s --latency http://127.0.0.1:" + std::to_string(port) + path + " 2>&1";
   std::FILE* pipe = popen(command.c_str(), "r");
   std::string output;
   char line[512];
@@ -175,23 +175,26 @@ int hello(int argc, char** argv) {
   return bench::run_comparison(argc, argv, cmp);
 }
 
-// The seeds' sizing question: requests in flight = workers x threads, each 10 ms long.
+// The seeds' sizing question: requests in flight = workers x threads, each 10 ms long, so
+// the ceiling is workers x threads x 100 req/s. One comparison per shape (pyconc-serve
+// first, Gunicorn gthread second); --size is the seconds per run, SHAPE e.g. 2x4.
 int sizing(int argc, char** argv) {
-  bench::Comparison cmp{"10 ms endpoint, wrk -t2 -c256 -d%lds: workers x threads, gthread", "req/s", true, 5, {},
-                        {"sizing"}, "p99 ms"};
-  const std::pair<int, int> shapes[] = {{1, 1}, {1, 4}, {2, 4}, {2, 16}, {4, 4}, {4, 16}};
-  for (auto [workers, threads] : shapes) {
-    const std::string shape = std::to_string(workers) + "x" + std::to_string(threads);
-    for (const std::string server : {"pyconc-serve", "gunicorn"}) {
-      cmp.contenders.push_back({server + " " + shape, nullptr, [server, workers, threads](long seconds) {
-                                  const int port = free_port();
-                                  auto argv = server == "gunicorn" ? gunicorn(port, "gthread", workers, threads)
-                                                                   : pyconc_serve(port, "gthread", workers, threads);
-                                  return measure(argv, port, "/db", 256, seconds);
-                                }});
-    }
+  const std::string shape = argc > 1 ? argv[1] : "";
+  const std::size_t x = shape.find('x');
+  if (x == std::string::npos) return std::fprintf(stderr, "usage: http_bench sizing WxT [flags]\n"), 2;
+  const int workers = std::atoi(shape.c_str()), threads = std::atoi(shape.c_str() + x + 1);
+  bench::Comparison cmp{"10 ms endpoint, gthread " + shape + " (ceiling " + std::to_string(workers * threads * 100) +
+                            " req/s), wrk -t2 -c128 -d%lds --timeout 30s",
+                        "req/s", true, 5, {}, {"sizing", shape}, "p99 ms"};
+  for (const std::string server : {"pyconc-serve", "gunicorn"}) {
+    cmp.contenders.push_back({server + " " + shape, nullptr, [server, workers, threads](long seconds) {
+                                const int port = free_port();
+                                auto argv = server == "gunicorn" ? gunicorn(port, "gthread", workers, threads)
+                                                                 : pyconc_serve(port, "gthread", workers, threads);
+                                return measure(argv, port, "/db", 128, seconds);
+                              }});
   }
-  return bench::run_comparison(argc, argv, cmp);
+  return bench::run_comparison(argc - 1, argv + 1, cmp);
 }
 
 }  // namespace
@@ -200,6 +203,6 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "hello") return hello(argc - 1, argv + 1);
   if (mode == "sizing") return sizing(argc - 1, argv + 1);
-  std::fprintf(stderr, "usage: http_bench hello|sizing [--rounds N] [--load K] [--size SECONDS] [--only TEXT]\n");
+  std::fprintf(stderr, "usage: http_bench hello|sizing WxT [--rounds N] [--load K] [--size SECONDS] [--only TEXT]\n");
   return 2;
 }
