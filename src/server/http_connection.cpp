@@ -38,13 +38,6 @@ AccessRecord record_of(const Request& request, const std::string& peer) {
   return record;
 }
 
-// Counts a handler on the worker's threads however its await ends.
-struct ThreadTaken {
-  std::shared_ptr<WorkerContext> context;
-  explicit ThreadTaken(std::shared_ptr<WorkerContext> owner) : context(std::move(owner)) { context->thread_taken(); }
-  ~ThreadTaken() { context->thread_returned(); }
-};
-
 // Removes the connection from the worker's watch list however the coroutine ends.
 struct Watched {
   std::shared_ptr<WorkerContext> context;
@@ -65,7 +58,6 @@ asyncio::Coroutine<Response> run_handler(const std::shared_ptr<WorkerContext>& c
       Response response;
       std::exception_ptr failure;
       try {
-        ThreadTaken taken(context);
         response = co_await asyncio::get_running_loop().run_in_executor(&*context->pool, std::move(call));
       } catch (const asyncio::CancelledError&) {
         throw;  // the thread may still be using the request: leave it there

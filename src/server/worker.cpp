@@ -82,27 +82,18 @@ asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerC
   for (int fd : setup.listeners) {
     asyncio::ServerOptions options;
     options.sock = fd;
-    // Accepts per wake-up: the sync worker takes one connection at a time, as Gunicorn's;
-    // the others a few, leaving the rest of the queue to their sibling workers.
+    // Accepts per wake-up: one for the sync and gthread workers, as Gunicorn's, so that a
+    // burst of connections spreads over the workers (each keeps its connections); the asyncio
+    // worker, which never waits on a handler, takes a few.
     options.backlog = context->kind == WorkerKind::asyncio ? 8 : 1;
     servers.push_back(co_await asyncio::start_server(handler, "", 0, options));
   }
-  context->on_full = [context, &servers](bool full) {
-    for (auto& server : servers) {
-      if (full) {
-        server.pause_serving();
-      } else if (!context->stopping) {
-        server.resume_serving();
-      }
-    }
-  };
   auto heart = asyncio::create_task(heartbeat_loop(context, setup.heartbeat));
   co_await stop->event.wait();
 
   // Gunicorn's order: stop accepting, let the requests in flight finish within
   // graceful_timeout, close idle keep-alive connections at once.
   context->stopping = true;
-  context->on_full = nullptr;
   for (auto& server : servers) server.close();
   if (!stop->fast) {
     context->sweep(loop.time());

@@ -43,14 +43,6 @@ bool WorkerContext::request_done() {
   return stopping;
 }
 
-void WorkerContext::thread_taken() {
-  if (++threads_busy == config.threads && on_full) on_full(true);
-}
-
-void WorkerContext::thread_returned() {
-  if (threads_busy-- == config.threads && on_full) on_full(false);
-}
-
 void WorkerContext::report_handler_error(std::exception_ptr error, const Request& request) const {
   std::string what = "unknown exception";
   try {

@@ -41,14 +41,6 @@ class WorkerContext {
   std::int64_t max_requests = 0;  // this worker's own limit, jitter included; 0: none
   std::function<void()> on_stop;  // the worker begins its graceful stop (max_requests reached)
 
-  // gthread: requests on the threads now. While every thread is busy the worker stops
-  // accepting (`on_full(true)`), so new connections wait in the kernel's queue for a worker
-  // with a free thread instead of queueing behind this one's.
-  int threads_busy = 0;
-  std::function<void(bool full)> on_full;
-  void thread_taken();
-  void thread_returned();
-
   std::list<ConnectionWatch>::iterator watch(asyncio::StreamWriter writer);
   void unwatch(std::list<ConnectionWatch>::iterator entry) { connections_.erase(entry); }
   std::size_t connection_count() const { return connections_.size(); }
