@@ -28,6 +28,7 @@ class ServerCore : public std::enable_shared_from_this<ServerCore> {
   void listen_on(const Endpoint& endpoint, std::string unix_path);
   void adopt(int listening_fd);
   void start_serving();
+  void pause_serving();
   void close();
   void close_clients(bool abort);
   bool is_serving() const { return serving_; }
@@ -167,6 +168,12 @@ void ServerCore::wake_if_done() {
   wake_all(closed_waiters_, nullptr);
 }
 
+void ServerCore::pause_serving() {
+  if (!serving_) return;
+  serving_ = false;
+  for (const auto& listener : listeners_) loop_->remove_reader(listener.fd);
+}
+
 void ServerCore::close() {
   if (closed_) return;
   closed_ = true;
@@ -288,6 +295,8 @@ void Server::close() const { core_->close(); }
 void Server::close_clients() const { core_->close_clients(false); }
 void Server::abort_clients() const { core_->close_clients(true); }
 bool Server::is_serving() const { return core_->is_serving(); }
+void Server::pause_serving() const { core_->pause_serving(); }
+void Server::resume_serving() const { core_->start_serving(); }
 std::vector<SocketAddress> Server::sockets() const { return core_->sockets(); }
 EventLoop& Server::get_loop() const { return core_->loop(); }
 Coroutine<void> Server::wait_closed() const { return core_->wait_closed(core_); }

@@ -68,7 +68,7 @@ std::string signal_name(int signum) {
 struct Arbiter::State {
   struct Worker {
     mp::Process process;
-    mp::RawArray<std::int64_t> heartbeat{1};
+    std::size_t slot = 0;        // on the board
     int age = 0;
     std::int64_t started = 0;    // steady-clock ns
     bool retiring = false;       // told to stop: not counted, not replaced
@@ -79,6 +79,8 @@ struct Arbiter::State {
   Config config;
   std::vector<detail::Listener> listeners;
   std::map<pid_t, Worker> workers;
+  // Made before the first fork, so that every worker shares it (at most 256 at once).
+  detail::WorkerBoard board{256};
   int target = 1;
   int ages = 0;
   int pipe_read = -1, pipe_write = -1;
@@ -88,6 +90,7 @@ struct Arbiter::State {
   bool graceful = true;
 
   void spawn_worker();
+  bool try_spawn_worker();
   void handle_signal(int signum);
   void reap_workers();
   void murder_workers();
@@ -99,9 +102,8 @@ struct Arbiter::State {
 };
 
 void Arbiter::State::spawn_worker() {
-  auto slot = mp::RawArray<std::int64_t>(1);
-  slot.data()[0] = detail::heartbeat_now();  // booting counts as alive
-  detail::WorkerSetup setup{&application, &config, {}, slot.data(), ++ages};
+  const std::size_t slot = board.claim();
+  detail::WorkerSetup setup{&application, &config, {}, &board, slot, ++ages};
   for (const auto& listener : listeners) setup.listeners.push_back(listener.fd);
   const int pipe_fds[2] = {pipe_read, pipe_write};
   auto body = [setup, pipe_fds] {
@@ -125,11 +127,24 @@ void Arbiter::State::spawn_worker() {
     process.start();
   } catch (...) {
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    board.release(slot);
     throw;
   }
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  Worker worker{process, slot, setup.age, slot.data()[0]};
+  Worker worker{process, slot, setup.age, board.last_beat(slot)};
   workers.emplace(*process.pid(), std::move(worker));
+}
+
+// A worker that cannot be started (no slot left on the board, fork failing) is said so, and
+// the arbiter goes on with the workers it has.
+bool Arbiter::State::try_spawn_worker() {
+  try {
+    spawn_worker();
+    return true;
+  } catch (const std::exception& error) {
+    detail::log_error(std::string("Cannot start a worker: ") + error.what());
+    return false;
+  }
 }
 
 void Arbiter::State::retire(Worker& worker, int signum, double grace) {
@@ -157,7 +172,8 @@ void Arbiter::State::handle_signal(int signum) {
       for (auto& [pid, worker] : workers) {
         if (!worker.retiring) retire(worker, SIGTERM, config.graceful_timeout);
       }
-      for (int i = 0; i < target; ++i) spawn_worker();
+      for (int i = 0; i < target && try_spawn_worker(); ++i) {
+      }
       break;
     case SIGTTIN:
       ++target;
@@ -208,6 +224,7 @@ void Arbiter::State::reap_workers() {
       }
     }
     worker.process.close();
+    board.release(worker.slot);
     it = workers.erase(it);
   }
 }
@@ -219,7 +236,7 @@ void Arbiter::State::murder_workers() {
       if (now >= worker.kill_at) ::kill(pid, SIGKILL);
       continue;
     }
-    const std::int64_t last = std::atomic_ref<std::int64_t>(worker.heartbeat.data()[0]).load();
+    const std::int64_t last = board.last_beat(worker.slot);
     if (now - last > seconds_to_ns(config.timeout)) {
       detail::log_error("WORKER TIMEOUT (pid:" + std::to_string(pid) + ")");
       ::kill(pid, SIGKILL);
@@ -233,7 +250,10 @@ void Arbiter::State::manage_workers() {
   int live = 0;
   for (const auto& [pid, worker] : workers) live += worker.retiring ? 0 : 1;
   while (live < target && detail::heartbeat_now() >= respawn_after) {
-    spawn_worker();
+    if (!try_spawn_worker()) {
+      target = std::max(1, live);
+      break;
+    }
     ++live;
   }
   while (live > target) {
@@ -262,6 +282,7 @@ void Arbiter::State::stop() {
         ++it;
       } else {
         it->second.process.close();
+        board.release(it->second.slot);
         it = workers.erase(it);
       }
     }

@@ -18,8 +18,6 @@ namespace pyconc::server::detail {
 
 namespace {
 
-void beat(std::int64_t* heartbeat) { std::atomic_ref<std::int64_t>(*heartbeat).store(heartbeat_now()); }
-
 // What the kind needs of the application, checked before serving: a missing handler is a
 // boot error, which stops the arbiter with this message instead of a respawn loop.
 void check_application(const Application& application, WorkerKind kind) {
@@ -45,15 +43,62 @@ struct StopRequest {
   bool fast = false;
 };
 
+// Often enough that the arbiter's `timeout` sees a live worker, cheap enough to not matter.
+double heartbeat_interval(const Config& config) { return std::clamp(config.timeout / 4, 0.05, 1.0); }
+
 // Beats until cancelled, draining included: a worker finishing its requests is alive.
-asyncio::Coroutine<void> heartbeat_loop(std::shared_ptr<WorkerContext> context, std::int64_t* heartbeat) {
-  // Often enough that the arbiter's `timeout` sees a live worker, cheap enough to not matter.
-  const double interval = std::clamp(context->config.timeout / 4, 0.05, 1.0);
+asyncio::Coroutine<void> heartbeat_loop(std::shared_ptr<WorkerContext> context, WorkerBoard* board, std::size_t slot) {
+  const double interval = heartbeat_interval(context->config);
   auto& loop = asyncio::get_running_loop();
   for (;;) {
-    beat(heartbeat);
+    board->beat(slot);
     context->sweep(loop.time());
     co_await asyncio::sleep(std::chrono::duration<double>(interval));
+  }
+}
+
+// Accepts while this worker is not ahead of its least-loaded live sibling (worker_board.hpp);
+// checked at every connection opened or closed, and every 5 ms while paused, since a sibling
+// catching up does not tell this process.
+class Balancer {
+ public:
+  Balancer(const WorkerSetup& setup, std::vector<asyncio::Server>& servers, const WorkerContext& context)
+      : board_(setup.board), slot_(setup.slot), servers_(servers), context_(context),
+        stale_after_(static_cast<std::int64_t>(3e9 * heartbeat_interval(context.config))) {}
+
+  void connections_changed(std::size_t open) {
+    board_->set_connections(slot_, static_cast<std::int64_t>(open));
+    decide();
+  }
+  void decide() {
+    if (context_.stopping) return;
+    const bool fair = board_->fair_to_accept(slot_, heartbeat_now() - stale_after_);
+    if (fair == accepting_) return;
+    accepting_ = fair;
+    for (auto& server : servers_) {
+      if (fair) {
+        server.resume_serving();
+      } else {
+        server.pause_serving();
+      }
+    }
+  }
+  bool accepting() const { return accepting_; }
+  void stop() { board_->set_connections(slot_, WorkerBoard::not_accepting); }
+
+ private:
+  WorkerBoard* board_;
+  std::size_t slot_;
+  std::vector<asyncio::Server>& servers_;
+  const WorkerContext& context_;
+  std::int64_t stale_after_;  // a sibling silent this long is not waited for
+  bool accepting_ = true;
+};
+
+asyncio::Coroutine<void> balance_loop(std::shared_ptr<Balancer> balancer) {
+  for (;;) {
+    balancer->decide();
+    co_await asyncio::sleep(balancer->accepting() ? std::chrono::milliseconds(50) : std::chrono::milliseconds(5));
   }
 }
 
@@ -88,12 +133,18 @@ asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerC
     options.backlog = context->kind == WorkerKind::asyncio ? 8 : 1;
     servers.push_back(co_await asyncio::start_server(handler, "", 0, options));
   }
-  auto heart = asyncio::create_task(heartbeat_loop(context, setup.heartbeat));
+  auto balancer = std::make_shared<Balancer>(setup, servers, *context);
+  context->on_connections_changed = [balancer](std::size_t open) { balancer->connections_changed(open); };
+  auto heart = asyncio::create_task(heartbeat_loop(context, setup.board, setup.slot));
+  auto balance = asyncio::create_task(balance_loop(balancer));
   co_await stop->event.wait();
 
   // Gunicorn's order: stop accepting, let the requests in flight finish within
   // graceful_timeout, close idle keep-alive connections at once.
   context->stopping = true;
+  context->on_connections_changed = nullptr;
+  balance.cancel();
+  balancer->stop();
   for (auto& server : servers) server.close();
   if (!stop->fast) {
     context->sweep(loop.time());
@@ -109,11 +160,6 @@ asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerC
 
 }  // namespace
 
-std::int64_t heartbeat_now() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 void run_worker(const WorkerSetup& setup) {
   int status = 0;
   std::shared_ptr<WorkerContext> context;
@@ -123,7 +169,7 @@ void run_worker(const WorkerSetup& setup) {
     context = std::make_shared<WorkerContext>(*setup.application, *setup.config, kind);
     if (kind == WorkerKind::gthread) context->pool.emplace(setup.config->threads);
     context->max_requests = own_max_requests(*setup.config);
-    beat(setup.heartbeat);
+    setup.board->beat(setup.slot);
   } catch (const std::exception& error) {
     log_error(std::string("Exception in worker process: ") + error.what());
     status = worker_boot_error;

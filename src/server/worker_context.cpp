@@ -23,7 +23,13 @@ WorkerContext::WorkerContext(const Application& application_, const Config& conf
 
 std::list<ConnectionWatch>::iterator WorkerContext::watch(asyncio::StreamWriter writer) {
   connections_.push_back(ConnectionWatch{std::move(writer)});
+  if (on_connections_changed) on_connections_changed(connections_.size());
   return std::prev(connections_.end());
+}
+
+void WorkerContext::unwatch(std::list<ConnectionWatch>::iterator entry) {
+  connections_.erase(entry);
+  if (on_connections_changed) on_connections_changed(connections_.size());
 }
 
 void WorkerContext::sweep(double now) {

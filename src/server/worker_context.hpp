@@ -40,9 +40,10 @@ class WorkerContext {
   std::int64_t requests = 0;
   std::int64_t max_requests = 0;  // this worker's own limit, jitter included; 0: none
   std::function<void()> on_stop;  // the worker begins its graceful stop (max_requests reached)
+  std::function<void(std::size_t open)> on_connections_changed;
 
   std::list<ConnectionWatch>::iterator watch(asyncio::StreamWriter writer);
-  void unwatch(std::list<ConnectionWatch>::iterator entry) { connections_.erase(entry); }
+  void unwatch(std::list<ConnectionWatch>::iterator entry);
   std::size_t connection_count() const { return connections_.size(); }
   // Drops the connections past their deadline, and the idle ones once stopping.
   void sweep(double now);

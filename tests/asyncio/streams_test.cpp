@@ -570,6 +570,31 @@ TEST(Streams, ServerOnAGivenSocket) {
   EXPECT_EQ(::fcntl(listening, F_GETFD), -1);  // the server owned it, and closed it
 }
 
+// pyconc's pause_serving/resume_serving: while paused, a new connection waits in the
+// kernel's queue (connected, not accepted); resumed, it is served.
+TEST(Streams, PausedServerLeavesConnectionsQueued) {
+  asyncio::run([]() -> asyncio::Coroutine<void> {
+    int accepted = 0;
+    auto counting = [&accepted](asyncio::StreamReader reader, asyncio::StreamWriter writer) -> asyncio::Coroutine<void> {
+      ++accepted;
+      return echo(std::move(reader), std::move(writer));
+    };
+    auto server = co_await asyncio::start_server(counting, "127.0.0.1", 0);
+    server.pause_serving();
+    EXPECT_FALSE(server.is_serving());
+    auto connection = co_await asyncio::open_connection("127.0.0.1", port_of(server));
+    connection.second.write("queued\n");
+    for (int i = 0; i < 20; ++i) co_await asyncio::sleep(1ms);
+    EXPECT_EQ(accepted, 0);
+    server.resume_serving();
+    EXPECT_EQ(co_await connection.first.readline(), "queued\n");
+    EXPECT_EQ(accepted, 1);
+    connection.second.close();
+    server.close();
+    co_await server.wait_closed();
+  });
+}
+
 // Many clients and tasks at once, with randomised yields: every byte comes back in order.
 TEST(Streams, ManyConcurrentClients) {
   asyncio::run([]() -> asyncio::Coroutine<void> {

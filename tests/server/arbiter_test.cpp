@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -166,6 +168,26 @@ TEST(Arbiter, WorkersDyingAtOnceAreRespawnedWithBackoff) {
   EXPECT_GE(std::chrono::steady_clock::now() - began, 3s);
   EXPECT_EQ(serve.count("was sent SIGABRT"), 4);
   EXPECT_EQ(get(serve.port(), "/").status, 200);
+}
+
+// A burst of keep-alive connections spreads over the workers (each stays where it was
+// accepted): a worker two connections ahead of a live sibling leaves the queue to it.
+TEST(Arbiter, ABurstOfConnectionsSpreadsOverTheWorkers) {
+  ServeProcess serve({"-w", "2", "-k", "gthread", "--threads", "1", "--keep-alive", "60"});
+  ASSERT_TRUE(serve.wait_for_log("Booting worker", 2));
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<HttpClient>(serve.port()));
+    ASSERT_TRUE(clients.back()->send(request("GET", "/pid")));
+  }
+  std::map<std::string, int> per_worker;
+  for (auto& client : clients) {
+    auto response = client->read_response();
+    EXPECT_EQ(response.status, 200);
+    ++per_worker[response.body];
+  }
+  ASSERT_EQ(per_worker.size(), 2u);
+  for (const auto& [pid, count] : per_worker) EXPECT_GE(count, 7) << pid;  // 10 each, give or take
 }
 
 TEST(Arbiter, HungWorkerIsKilledAfterTheTimeout) {

@@ -88,6 +88,11 @@ class Server {
   void abort_clients() const;
   bool is_serving() const;
   Coroutine<void> start_serving() const;
+  // pyconc's own (Python keeps these private): stop accepting for a while, the sockets kept
+  // open and new connections left in the kernel's queue, then take them again. A prefork
+  // worker with more connections than its siblings leaves the queue to them this way.
+  void pause_serving() const;
+  void resume_serving() const;
   // Accepts until cancelled; cancelling it closes the server and waits for its connections.
   // RuntimeError when already being awaited or when the server is closed.
   Coroutine<void> serve_forever() const;
