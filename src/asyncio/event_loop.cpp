@@ -359,4 +359,6 @@ EventLoop& get_running_loop() {
   return *loop;
 }
 
+EventLoop* _get_running_loop() { return detail::running_loop(); }
+
 }  // namespace pyconc::asyncio

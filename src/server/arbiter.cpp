@@ -345,6 +345,7 @@ int Arbiter::run() {
   if (config.workers < 1) throw ValueError("workers must be at least 1");
   if (config.threads < 1) throw ValueError("threads must be at least 1");
   if (config.timeout <= 0 || config.graceful_timeout < 0) throw ValueError("timeout must be positive");
+  if (config.body_buffer_size < 0) throw ValueError("body_buffer_size must not be negative");
   if (s.pipe_read >= 0) throw RuntimeError("Arbiter.run() may be called only once");
   s.reopen_error_log();
   s.listeners = detail::open_listeners(config.bind, config.backlog);

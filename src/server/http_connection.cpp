@@ -2,6 +2,8 @@
 // httptools protocol: the loop owns the connection; only the handler may run elsewhere.
 #include "http_connection.hpp"
 
+#include "body_stream.hpp"
+#include "connection_input.hpp"
 #include "pyconc/asyncio/threads.hpp"
 #include "response_writer.hpp"
 #include "server_log.hpp"
@@ -9,8 +11,6 @@
 namespace pyconc::server::detail {
 
 namespace {
-
-constexpr std::size_t read_size = 64 * 1024;
 
 std::string peer_of(const asyncio::StreamWriter& writer) {
   auto address = writer.get_extra_info("peername");
@@ -81,12 +81,17 @@ asyncio::Coroutine<bool> send_stream(const std::shared_ptr<WorkerContext>& conte
   for (;;) {
     std::optional<std::string> piece;
     try {
-      if (context->kind == WorkerKind::gthread) {
+      if (response.async_stream) {
+        auto next = response.async_stream();
+        piece = co_await std::move(next);
+      } else if (context->kind == WorkerKind::gthread) {
         auto next = response.stream;
         piece = co_await asyncio::get_running_loop().run_in_executor(&*context->pool, std::move(next));
       } else {
         piece = response.stream();
       }
+    } catch (const asyncio::CancelledError&) {
+      throw;
     } catch (...) {
       log_error("Error handling request: the response stream raised");
       co_return false;
@@ -112,52 +117,58 @@ asyncio::Coroutine<void> serve_http(asyncio::StreamReader reader, asyncio::Strea
                                     std::shared_ptr<WorkerContext> context) {
   Watched watched{context, context->watch(writer)};
   ConnectionWatch& watch = *watched.entry;
+  auto input = std::make_shared<ConnectionInput>(std::move(reader), watch.deadline);
+  std::shared_ptr<StreamedBody> streamed;  // the body of the request in hand, when streamed
+  // However the coroutine ends, a body's reader (maybe on a handler's thread) learns of it.
+  struct Closing {
+    ConnectionInput& input;
+    std::shared_ptr<StreamedBody>& streamed;
+    ~Closing() {
+      input.closed = true;
+      if (streamed) streamed->finish();
+    }
+  } closing{*input, streamed};
   auto& loop = asyncio::get_running_loop();
   const std::string peer = peer_of(writer);
   const Config& config = context->config;
-  std::string buffer, out;
-  std::size_t offset = 0;  // buffer[offset..] is not parsed yet
+  const bool may_stream = context->kind != WorkerKind::sync;
+  std::string out;
   bool first = true;
   try {
     for (;;) {
-      RequestParser parser(context->limits);
+      input->parser = std::make_unique<RequestParser>(context->limits);
+      RequestParser& parser = *input->parser;
+      // The body is held whole unless it is too large to (then the handler gets a stream).
+      auto hold_whole = [&] {
+        if (!may_stream || !parser.header_done()) return true;
+        const auto limit = static_cast<std::uint64_t>(config.body_buffer_size);
+        const auto length = parser.content_length();
+        return length ? *length <= limit : parser.request().body.size() <= limit;
+      };
       // Between requests the connection may idle for `keepalive`; once a request begins its
       // head must arrive within header_timeout, and its body keep coming at least that often.
-      watch.idle = !first && offset == buffer.size();
+      watch.idle = !first && !input->has_unparsed();
       double request_began = loop.time();
       watch.deadline = request_began + (watch.idle ? config.keepalive : config.header_timeout);
       bool header_seen = false;
-      while (!parser.done() && !parser.error_status()) {
-        if (offset < buffer.size()) {
+      while (!parser.done() && !parser.error_status() && hold_whole()) {
+        if (input->has_unparsed()) {
           if (watch.idle) {
             watch.idle = false;
             request_began = loop.time();
             watch.deadline = request_began + config.header_timeout;
           }
-          offset += parser.feed(std::string_view(buffer).substr(offset));
+          input->parse_buffered();
           if (!header_seen && parser.header_done()) {
             header_seen = true;
             if (parser.expects_continue()) writer.write("HTTP/1.1 100 Continue\r\n\r\n");
           }
-          if (parser.done() || parser.error_status()) break;
+          if (parser.done() || parser.error_status() || !hold_whole()) break;
         }
-        if (offset == buffer.size()) {
-          buffer.clear();
-          offset = 0;
-        } else if (offset > 0) {
-          buffer.erase(0, offset);
-          offset = 0;
-        }
-        std::string more = co_await reader.read(read_size);
-        if (more.empty()) {  // the peer closed: between requests that is the normal end
-          if (buffer.empty() && !parser.started()) co_return;
+        if (!co_await input->receive()) {  // the peer closed: between requests that is the normal end
+          if (!input->has_unparsed() && !parser.started()) co_return;
           parser.feed_eof();
           break;
-        }
-        if (buffer.empty()) {
-          buffer = std::move(more);
-        } else {
-          buffer += more;
         }
         if (header_seen) watch.deadline = loop.time() + config.header_timeout;
       }
@@ -170,8 +181,15 @@ asyncio::Coroutine<void> serve_http(asyncio::StreamReader reader, asyncio::Strea
         writer.close();
         co_return;
       }
-      Request& request = parser.request();
+      // The handler's own request; the parser's keeps only body bytes not yet handed over.
+      Request request = std::move(parser.request());
+      parser.request().body.clear();
       request.peer = peer;
+      if (!parser.done()) {
+        streamed = std::make_shared<StreamedBody>(input, loop, std::move(request.body), config.header_timeout);
+        request.body.clear();
+        request.body_stream = streamed;
+      }
       const bool http10 = request.http_version == "HTTP/1.0";
       const bool head_request = request.method == "HEAD";
       const bool keep_alive = parser.keep_alive() && context->kind != WorkerKind::sync && !context->stopping;
@@ -187,19 +205,26 @@ asyncio::Coroutine<void> serve_http(asyncio::StreamReader reader, asyncio::Strea
       } catch (...) {
         failure = std::current_exception();
       }
-      if (failure) {
+      if (streamed) streamed->finish();
+      // A body that broke off while the handler read it is the client's error, whatever the
+      // handler made of it; a read still under way keeps the socket busy.
+      const std::optional<int> body_failed = streamed ? parser.error_status() : std::nullopt;
+      if (body_failed) {
+        response = error_response(*body_failed, parser.error_reason());
+      } else if (failure) {
         context->report_handler_error(failure, request);
         response = error_response(500, "the application raised an exception");
       }
       const bool last = context->request_done();
-      Framing framing{keep_alive && !last && !context->stopping, head_request, http10};
+      Framing framing{keep_alive && !last && !context->stopping && !body_failed && !(streamed && streamed->reading()),
+                      head_request, http10};
       if (response->headers.get("Connection") == std::optional<std::string_view>("close")) framing.keep_alive = false;
       out.clear();
       serialize_response(*response, framing, out);
       writer.write(out);
-      std::size_t sent = response->stream ? 0 : response->body.size();
+      std::size_t sent = response->streamed() ? 0 : response->body.size();
       bool ok = true;
-      if (response->stream && !head_request) ok = co_await send_stream(context, *response, writer, !http10, sent);
+      if (response->streamed() && !head_request) ok = co_await send_stream(context, *response, writer, !http10, sent);
       if (record) {
         record->status = response->status;
         record->body_bytes = head_request ? 0 : sent;
@@ -210,11 +235,20 @@ asyncio::Coroutine<void> serve_http(asyncio::StreamReader reader, asyncio::Strea
         writer.transport().abort();
         co_return;
       }
-      if (!framing.keep_alive || (response->stream && http10)) {
+      if (!framing.keep_alive || (response->streamed() && http10)) {
         writer.close();
         co_return;
       }
-      if (offset == buffer.size() &&
+      if (streamed) {
+        // What the handler left unread goes before the next request can be parsed.
+        streamed.reset();
+        const bool clean = co_await discard_rest(input, config.header_timeout);
+        if (!clean) {
+          writer.close();
+          co_return;
+        }
+      }
+      if (!input->has_unparsed() &&
           writer.transport().get_write_buffer_size() > writer.transport().get_write_buffer_limits().second) {
         co_await writer.drain();
       }

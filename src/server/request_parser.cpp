@@ -179,6 +179,12 @@ bool RequestParser::started() const { return beast_->got_some(); }
 bool RequestParser::header_done() const { return beast_->is_header_done(); }
 bool RequestParser::done() const { return beast_->is_done(); }
 bool RequestParser::keep_alive() const { return beast_->is_header_done() && beast_->keep_alive(); }
+std::optional<std::uint64_t> RequestParser::content_length() const {
+  if (!beast_->is_header_done() || beast_->chunked()) return std::nullopt;
+  const auto length = beast_->content_length();
+  if (!length) return std::nullopt;
+  return *length;
+}
 bool RequestParser::expects_continue() const { return beast_->expect_continue && !beast_->is_done(); }
 Request& RequestParser::request() { return beast_->request; }
 

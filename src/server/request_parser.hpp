@@ -39,6 +39,8 @@ class RequestParser {
   std::optional<int> error_status() const { return error_status_; }
   std::string_view error_reason() const { return error_reason_; }
   bool keep_alive() const;
+  // The Content-Length the head announced, once the head is done (none when chunked).
+  std::optional<std::uint64_t> content_length() const;
   // "Expect: 100-continue" with a body still to come.
   bool expects_continue() const;
   Request& request();

@@ -50,7 +50,7 @@ const std::string& http_date() {
 }
 
 void serialize_response(const Response& response, const Framing& framing, std::string& out) {
-  const bool streamed = static_cast<bool>(response.stream);
+  const bool streamed = response.streamed();
   const bool keep_alive = framing.keep_alive && !(streamed && framing.http10);
   out += "HTTP/1.1 ";
   append_number(out, static_cast<std::size_t>(response.status));

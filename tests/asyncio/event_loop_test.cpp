@@ -93,10 +93,12 @@ TEST(EventLoop, CallSoonThreadsafeWakesTheLoop) {
 }
 
 // covers LOOP-07, LOOP-08: run_until_complete returns the result; stopped first it raises;
-// a loop cannot run inside a running one; get_running_loop outside one raises.
+// a loop cannot run inside a running one; get_running_loop outside one raises
+// (_get_running_loop answers null).
 TEST(EventLoop, RunUntilCompleteAndOneRunningLoopPerThread) {
   asyncio::EventLoop loop;
   EXPECT_THROW(asyncio::get_running_loop(), pyconc::RuntimeError);
+  EXPECT_EQ(asyncio::_get_running_loop(), nullptr);
   EXPECT_EQ(loop.run_until_complete([]() -> asyncio::Coroutine<int> { co_return 7; }()), 7);
   asyncio::Future<int> never(loop);
   loop.call_soon([&] { loop.stop(); });
@@ -120,6 +122,7 @@ TEST(EventLoop, RunUntilCompleteAndOneRunningLoopPerThread) {
       reentered = e.what();
     }
     EXPECT_EQ(&asyncio::get_running_loop(), &loop);
+    EXPECT_EQ(asyncio::_get_running_loop(), &loop);
     loop.stop();
   });
   loop.run_forever();

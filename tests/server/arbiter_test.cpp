@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -295,6 +296,9 @@ TEST(Arbiter, BadConfigurationIsRefused) {
   ServeProcess no_workers({"-w", "0"}, false);
   EXPECT_EQ(no_workers.wait_exit(), 1);
   EXPECT_NE(no_workers.log().find("workers must be at least 1"), std::string::npos);
+  ServeProcess negative_buffer({"--body-buffer-size", "-1"}, false);
+  EXPECT_EQ(negative_buffer.wait_exit(), 1);
+  EXPECT_NE(negative_buffer.log().find("body_buffer_size must not be negative"), std::string::npos);
   ServeProcess unknown_kind({"-k", "eventlet"}, false);
   EXPECT_NE(unknown_kind.wait_exit(), 0);
   EXPECT_NE(unknown_kind.log().find("eventlet"), std::string::npos);
@@ -353,6 +357,19 @@ TEST(Arbiter, Usr2StartsANewMasterOnTheSameSockets) {
   EXPECT_FALSE(pid.empty());
   EXPECT_NE(pid, old_worker);
   // The new master is in the same process group: the helper's destructor ends it.
+}
+
+// The coroutine handler's stream waits between its pieces without holding up the loop: a
+// request that comes while it waits is answered before the stream's end is even sent.
+TEST(Arbiter, AnAwaitedResponseStreamLetsTheLoopServeOthers) {
+  ServeProcess serve({"-w", "1", "-k", "asyncio"});
+  HttpClient streaming(serve.port());
+  streaming.send(request("GET", "/stream?ms=2000", "Connection: close\r\n"));
+  EXPECT_EQ(get(serve.port(), "/").status, 200);
+  char seen[4096];
+  const ssize_t got = ::recv(streaming.fd(), seen, sizeof seen, MSG_PEEK | MSG_DONTWAIT);
+  const std::string so_far(seen, got > 0 ? static_cast<std::size_t>(got) : 0);
+  EXPECT_EQ(so_far.find("piece 2"), std::string::npos) << so_far;
 }
 
 TEST(Arbiter, ThousandKeepAliveConnectionsDoNotStopNewOnes) {

@@ -2,6 +2,7 @@
 #include "serve_process.hpp"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -79,6 +80,14 @@ ServeProcess::~ServeProcess() {
     ::waitpid(pid_, &status, 0);
   } else {
     ::kill(-pid_, SIGKILL);  // a worker left behind by a failed test
+  }
+  // The workers' sanitizer reports land in this log, not in the test's output: fail on them.
+  const std::string text = log();
+  for (const char* mark : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"}) {
+    if (text.find(mark) != std::string::npos) {
+      ADD_FAILURE() << "a sanitizer reported in pyconc-serve:\n" << text;
+      break;
+    }
   }
   ::unlink(log_path_.c_str());
 }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -75,6 +76,34 @@ Response answer(const Request& request, bool test_routes) {
   return text(404, "Not Found\n");
 }
 
+// /stream for the coroutine handler: the same 3 pieces from a coroutine that waits `ms`
+// before each (the loop serves others meanwhile).
+Response awaited_stream(long ms) {
+  Response response = text(200, "");
+  auto pieces = std::make_shared<int>(0);
+  response.async_stream = [pieces, ms]() -> pyconc::asyncio::Coroutine<std::optional<std::string>> {
+    if (*pieces == 3) co_return std::nullopt;
+    co_await pyconc::asyncio::sleep(std::chrono::milliseconds(ms));
+    co_return "piece " + std::to_string((*pieces)++) + "\n";
+  };
+  return response;
+}
+
+// /upload's answer: the body's size, a checksum of its bytes, and how it came (whole, or
+// streamed in how many pieces).
+struct UploadTally {
+  std::size_t bytes = 0, pieces = 0;
+  std::uint32_t sum = 0;
+  void add(std::string_view piece) {
+    bytes += piece.size();
+    for (unsigned char c : piece) sum = sum * 31 + c;
+  }
+  Response response(bool streamed) const {
+    return text(200, "bytes=" + std::to_string(bytes) + " sum=" + std::to_string(sum) +
+                         " streamed=" + std::to_string(streamed) + " pieces=" + std::to_string(pieces) + "\n");
+  }
+};
+
 std::chrono::milliseconds wait_of(const Request& request, bool test_routes) {
   if (request.path == "/db") return 10ms;
   if (test_routes && request.path == "/sleep") {
@@ -90,11 +119,36 @@ std::chrono::milliseconds wait_of(const Request& request, bool test_routes) {
 pyconc::server::Application demo_application(bool test_routes) {
   pyconc::server::Application application;
   application.handler = [test_routes](const Request& request) {
+    if (test_routes && request.path == "/upload") {
+      UploadTally tally;
+      tally.add(request.body);
+      if (request.body_stream) {
+        while (auto piece = request.body_stream->read()) {
+          tally.add(*piece);
+          ++tally.pieces;
+        }
+      }
+      return tally.response(request.body_stream != nullptr);
+    }
     if (auto wait = wait_of(request, test_routes); wait > 0ms) std::this_thread::sleep_for(wait);
     return answer(request, test_routes);
   };
   application.async_handler = [test_routes](Request request) -> pyconc::asyncio::Coroutine<Response> {
+    if (test_routes && request.path == "/upload") {
+      UploadTally tally;
+      tally.add(request.body);
+      if (request.body_stream) {
+        for (;;) {
+          std::optional<std::string> piece = co_await request.body_stream->read_async();
+          if (!piece) break;
+          tally.add(*piece);
+          ++tally.pieces;
+        }
+      }
+      co_return tally.response(request.body_stream != nullptr);
+    }
     if (auto wait = wait_of(request, test_routes); wait > 0ms) co_await pyconc::asyncio::sleep(wait);
+    if (test_routes && request.path == "/stream") co_return awaited_stream(query_number(request, "ms", 0));
     co_return answer(request, test_routes);
   };
   return application;

@@ -7,7 +7,8 @@
 // With test routes (the test suite's, never a deployment's), also:
 //   /pid         the worker's process id       /echo     the request body back
 //   /sleep?ms=N  answers after N ms (saying on stderr that it began)
-//   /stream      a chunked body of 3 pieces
+//   /stream      a chunked body of 3 pieces (the coroutine form awaits ?ms=N before each)
+//   /upload      the request body's size and checksum, and whether it came streamed
 //   /raise       the handler throws (500)       /crash    the worker process aborts
 //   /hang        blocks the worker's event loop for good (the arbiter's timeout kills it)
 #pragma once

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--limit-request-body", config.limit_request_body, "The maximum size of a request body (0: none)")
       ->capture_default_str();
+  cli.add_option("--body-buffer-size", config.body_buffer_size,
+                 "A request body above this size is streamed to the handler (gthread, asyncio)")
+      ->capture_default_str();
   cli.add_option("--access-logfile", config.access_logfile, "The access log file ('-' is stdout)");
   cli.add_option("--access-logformat", config.access_log_format, "The access log format")->capture_default_str();
   cli.add_option("--error-logfile,--log-file", config.error_logfile, "The error log file ('-' is stderr)")

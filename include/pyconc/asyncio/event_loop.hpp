@@ -206,5 +206,7 @@ class EventLoop {
 
 // Python's get_running_loop(): RuntimeError "no running event loop" outside one.
 EventLoop& get_running_loop();
+// Python's _get_running_loop(): the running loop of this thread, or null.
+EventLoop* _get_running_loop();
 
 }  // namespace pyconc::asyncio

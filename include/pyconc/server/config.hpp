@@ -35,6 +35,9 @@ struct Config {
   int limit_request_fields = 100;
   int limit_request_field_size = 8190;
   std::int64_t limit_request_body = 64 << 20;
+  // pyconc's own: a request body above this many bytes is streamed (Request::body_stream)
+  // by the gthread and asyncio workers instead of held whole in Request::body.
+  std::int64_t body_buffer_size = 1 << 20;
   std::string access_logfile;  // "" none, "-" stdout, else a file (appended; reopened on USR1)
   std::string access_log_format = R"(%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s")";
   std::string error_logfile = "-";  // the arbiter's own messages: "-" stderr, else a file
