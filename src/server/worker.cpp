@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <random>
 
+#include "accept_balancer.hpp"
 #include "http_connection.hpp"
 #include "pyconc/asyncio.hpp"
 #include "server_log.hpp"
@@ -57,48 +58,11 @@ asyncio::Coroutine<void> heartbeat_loop(std::shared_ptr<WorkerContext> context, 
   }
 }
 
-// Accepts while this worker is not ahead of its least-loaded live sibling (worker_board.hpp);
-// checked at every connection opened or closed, and every 5 ms while paused, since a sibling
-// catching up does not tell this process.
-class Balancer {
- public:
-  Balancer(const WorkerSetup& setup, std::vector<asyncio::Server>& servers, const WorkerContext& context)
-      : board_(setup.board), slot_(setup.slot), servers_(servers), context_(context),
-        stale_after_(static_cast<std::int64_t>(3e9 * heartbeat_interval(context.config))) {}
-
-  void connections_changed(std::size_t open) {
-    board_->set_connections(slot_, static_cast<std::int64_t>(open));
-    decide();
-  }
-  void decide() {
-    if (context_.stopping) return;
-    const bool fair = board_->fair_to_accept(slot_, heartbeat_now() - stale_after_);
-    if (fair == accepting_) return;
-    accepting_ = fair;
-    for (auto& server : servers_) {
-      if (fair) {
-        server.resume_serving();
-      } else {
-        server.pause_serving();
-      }
-    }
-  }
-  bool accepting() const { return accepting_; }
-  void stop() { board_->set_connections(slot_, WorkerBoard::not_accepting); }
-
- private:
-  WorkerBoard* board_;
-  std::size_t slot_;
-  std::vector<asyncio::Server>& servers_;
-  const WorkerContext& context_;
-  std::int64_t stale_after_;  // a sibling silent this long is not waited for
-  bool accepting_ = true;
-};
-
-asyncio::Coroutine<void> balance_loop(std::shared_ptr<Balancer> balancer) {
+// The balancer's tick: a sibling's count changes without telling this process.
+asyncio::Coroutine<void> balance_loop(std::shared_ptr<AcceptBalancer> balancer) {
   for (;;) {
     balancer->decide();
-    co_await asyncio::sleep(balancer->accepting() ? std::chrono::milliseconds(50) : std::chrono::milliseconds(5));
+    co_await asyncio::sleep(std::chrono::milliseconds(50));
   }
 }
 
@@ -133,7 +97,8 @@ asyncio::Coroutine<void> serve(const WorkerSetup& setup, std::shared_ptr<WorkerC
     options.backlog = context->kind == WorkerKind::asyncio ? 8 : 1;
     servers.push_back(co_await asyncio::start_server(handler, "", 0, options));
   }
-  auto balancer = std::make_shared<Balancer>(setup, servers, *context);
+  const auto stale_after = static_cast<std::int64_t>(3e9 * heartbeat_interval(context->config));
+  auto balancer = std::make_shared<AcceptBalancer>(*setup.board, setup.slot, servers, context->stopping, stale_after);
   context->on_connections_changed = [balancer](std::size_t open) { balancer->connections_changed(open); };
   auto heart = asyncio::create_task(heartbeat_loop(context, setup.board, setup.slot));
   auto balance = asyncio::create_task(balance_loop(balancer));
