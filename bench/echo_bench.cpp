@@ -97,6 +97,9 @@ const char* python_server =
     "    server = await asyncio.start_server(echo, '127.0.0.1', 0)\n"
     "    print(server.sockets[0].getsockname()[1], flush=True)\n"
     "    await server.serve_forever()\n"
+    "if sys.argv[1:] == ['uvloop']:\n"
+    "    import uvloop\n"
+    "    uvloop.install()\n"
     "asyncio.run(main())\n";
 
 // --- the one client ------------------------------------------------------------------------
@@ -218,15 +221,24 @@ int main(int argc, char** argv) {
     std::fputs(python_server, f);
     std::fclose(f);
   }
+  // Debian's interpreter, whose python3-uvloop package the uvloop row needs (a python3 earlier
+  // on PATH, pyenv's say, may not have it).
+  const std::string python = "/usr/bin/python3 " + python_path;
+  std::vector<bench::Contender> contenders{
+      {"pyconc asyncio streams", [self](long n) { return measure(self + " serve pyconc", n); }},
+      {"Asio C++20 coroutines", [self](long n) { return measure(self + " serve asio", n); }},
+      {"Python asyncio streams", [python](long n) { return measure(python, n / 4); }}};
+  // The same Python server on uvloop (Debian's python3-uvloop, which `make bench` installs).
+  if (std::system("/usr/bin/python3 -c 'import uvloop' 2>/dev/null") == 0) {
+    contenders.push_back(
+        {"Python asyncio streams on uvloop", [python](long n) { return measure(python + " uvloop", n / 2); }});
+  } else {
+    std::fprintf(stderr, "uvloop is not installed (scripts/install-deps --bench): its row is left out\n");
+  }
   const int rc = bench::run_comparison(
       argc, argv,
-      {"TCP echo on loopback, 64 connections, 64-byte messages, %ld round trips",
-       "k msg/s",
-       true,
-       200000,
-       {{"pyconc asyncio streams", [self](long n) { return measure(self + " serve pyconc", n); }},
-        {"Asio C++20 coroutines", [self](long n) { return measure(self + " serve asio", n); }},
-        {"Python asyncio streams", [python_path](long n) { return measure("python3 " + python_path, n / 4); }}}});
+      {"TCP echo on loopback, 64 connections, 64-byte messages, %ld round trips", "k msg/s", true, 200000,
+       std::move(contenders)});
   std::remove(python_path.c_str());
   return rc;
 }
