@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "pyconc/asyncio.hpp"
+#include "body_text.hpp"
 #include "pyconc/errors.hpp"
 
 namespace {
@@ -21,6 +22,8 @@ using pyconc::server::detail::HttpLimits;
 using pyconc::server::detail::RequestParser;
 using pyconc::server::detail::StreamedBody;
 using namespace std::chrono_literals;
+using server_test::chunked;
+using server_test::pattern;
 
 // A connection whose request head has been parsed; its body is still to come on `reader`.
 struct Connection {
@@ -39,23 +42,6 @@ struct Connection {
   double deadline = 0;
   std::shared_ptr<ConnectionInput> input = std::make_shared<ConnectionInput>(reader, deadline);
 };
-
-std::string pattern(std::size_t size) {
-  std::string text(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7) % 26);
-  return text;
-}
-
-std::string chunked(const std::string& body, std::size_t chunk) {
-  std::string out;
-  char size[32];
-  for (std::size_t at = 0; at < body.size(); at += chunk) {
-    const std::string piece = body.substr(at, chunk);
-    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    out += size + piece + "\r\n";
-  }
-  return out + "0\r\n\r\n";
-}
 
 // Feeds `bytes` in random pieces, yielding to the loop between them (as a socket's reads come).
 asyncio::Coroutine<void> feed(asyncio::StreamReader reader, std::string bytes, unsigned seed, bool eof = false) {

@@ -5,29 +5,13 @@
 
 #include <cstdint>
 
+#include "body_text.hpp"
 #include "serve_process.hpp"
 
 namespace {
 
 using namespace server_test;
 using namespace std::chrono_literals;
-
-std::string pattern(std::size_t size) {
-  std::string text(size, '\0');
-  for (std::size_t i = 0; i < size; ++i) text[i] = static_cast<char>('a' + (i * 7) % 26);
-  return text;
-}
-
-std::string chunked(const std::string& body, std::size_t chunk) {
-  std::string out;
-  char size[32];
-  for (std::size_t at = 0; at < body.size(); at += chunk) {
-    const std::string piece = body.substr(at, chunk);
-    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    out += size + piece + "\r\n";
-  }
-  return out + "0\r\n\r\n";
-}
 
 // What the demo's /upload answers for `body` (its checksum, as demo_app.cpp computes it).
 std::string upload_prefix(const std::string& body, bool streamed) {
