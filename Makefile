@@ -6,7 +6,7 @@ JOBS ?= 2
 BUILD_TARGETS := $(addprefix build-,$(PRESETS))
 TEST_TARGETS := $(addprefix test-,$(PRESETS))
 
-.PHONY: deps build run serve test bench clean $(BUILD_TARGETS) $(TEST_TARGETS)
+.PHONY: deps build run tour lab serve test bench clean $(BUILD_TARGETS) $(TEST_TARGETS)
 
 deps:
 	@scripts/install-deps
@@ -21,8 +21,18 @@ $(TEST_TARGETS): test-%: build-%
 
 build: build-release
 
+# The main demo: pyconc-lab's quick mode (every experiment, small sizes, under a minute);
+# its report (Markdown and SVG charts) goes to build/lab-report.
 run: build-release
+	build/release/tools/pyconc-lab --quick --out build/lab-report
+
+# The examples tour: every seed example's C++ twin, in order.
+tour: build-release
 	@scripts/tour build/release/examples
+
+# The lab at full size (a few minutes): build/lab-report/report.md.
+lab: build-release
+	build/release/tools/pyconc-lab --out build/lab-report
 
 # The demo application under the prefork server; Ctrl-C stops it (and its workers).
 serve: build-release

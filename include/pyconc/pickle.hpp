@@ -38,6 +38,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -164,10 +165,19 @@ using InputStream = ThreadStream<ViewSource, std::istream>;
 // and in other programs built by the same compiler.
 template <class T>
 std::uint64_t type_tag() {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (const char* p = typeid(T).name(); *p; ++p) hash = (hash ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
-  return hash;
+  static const std::uint64_t tag = [] {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (const char* p = typeid(T).name(); *p; ++p) hash = (hash ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
+    return hash;
+  }();
+  return tag;
 }
+
+// Numbers and enums skip the archive: cereal's binary archive writes the tag and the value
+// as their raw bytes, so writing them directly gives the same bytes, and a queue of ints no
+// longer spends most of its time building and destroying archives.
+template <class T>
+inline constexpr bool kRawPickle = std::is_arithmetic_v<T> || std::is_enum_v<T>;
 
 [[noreturn]] void throw_pickling_error(const char* type, const std::exception& cause);
 [[noreturn]] void throw_unpickling_error(const char* type, const char* what);
@@ -181,6 +191,12 @@ void dump_into(const T& value, std::string& out) {
                 "pyconc::pickle: this type cannot cross a process boundary (Python: \"can't pickle\"). "
                 "Give it a `template <class Archive> void serialize(Archive&)` member listing its fields, "
                 "or pass plain values, strings and standard containers instead of pointers or lambdas.");
+  if constexpr (detail::kRawPickle<T>) {
+    const std::uint64_t tag = detail::type_tag<T>();
+    out.append(reinterpret_cast<const char*>(&tag), sizeof tag);
+    out.append(reinterpret_cast<const char*>(&value), sizeof value);
+    return;
+  }
   detail::OutputStream stream;
   stream.buffer().target(&out);
   try {
@@ -202,6 +218,16 @@ std::string dumps(const T& value) {
 template <class T>
 T loads(std::string_view bytes) {
   static_assert(Picklable<T>, "pyconc::pickle: this type cannot cross a process boundary (see dumps)");
+  if constexpr (detail::kRawPickle<T>) {
+    std::uint64_t tag = 0;
+    T value{};
+    if (bytes.size() < sizeof tag + sizeof value)
+      detail::throw_unpickling_error(typeid(T).name(), "the bytes are cut short");
+    std::memcpy(&tag, bytes.data(), sizeof tag);
+    if (tag != detail::type_tag<T>()) detail::throw_unpickling_error(typeid(T).name(), "the bytes hold another type");
+    std::memcpy(&value, bytes.data() + sizeof tag, sizeof value);
+    return value;
+  }
   detail::InputStream stream;
   stream.buffer().view(bytes);
   T value{};

@@ -45,6 +45,12 @@ class Deadline {
   bool expired() const { return at_ && Clock::now() >= *at_; }
   // Time left, clamped at zero; only meaningful when !is_never().
   std::chrono::nanoseconds remaining() const;
+  // The sooner of two deadlines (a wait bounded by its caller's deadline and a re-check).
+  static Deadline earlier(const Deadline& a, const Deadline& b) {
+    if (a.is_never()) return b;
+    if (b.is_never()) return a;
+    return a.time_point() < b.time_point() ? a : b;
+  }
 
  private:
   explicit Deadline(Clock::time_point at) : at_(at) {}

@@ -10,10 +10,12 @@ namespace detail {
 
 FutureCore::FutureCore(std::shared_ptr<LoopCore> loop) : loop_(std::move(loop)) {}
 
-FutureCore::~FutureCore() { report_unretrieved("Future", repr()); }
+// A derived state (a Task) reported already, in its own destructor, with its own repr.
+FutureCore::~FutureCore() {
+  report_unretrieved("Future", [this] { return FutureCore::repr(); });
+}
 
-void FutureCore::report_unretrieved(const char* kind, const std::string& what) noexcept {
-  if (state_ != State::finished || !exception_ || exception_retrieved_) return;
+void FutureCore::report_unretrieved_now(const char* kind, const std::string& what) noexcept {
   exception_retrieved_ = true;
   try {
     const ExceptionContext context{std::string(kind) + " exception was never retrieved", exception_, what, false};

@@ -2,6 +2,8 @@
 // iteration of Python's BaseEventLoop._run_once — over the reactor (reactor.hpp).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -64,6 +66,7 @@ class LoopCore {
   void take_due_timers();
   std::optional<double> poll_timeout();
   void run_handle(HandleState& handle);
+  bool io_poll_due(const std::optional<double>& timeout);
   void rewatch(int fd);
   struct FdHandles {
     std::shared_ptr<HandleState> reader, writer;
@@ -77,12 +80,22 @@ class LoopCore {
   std::priority_queue<std::shared_ptr<HandleState>, std::vector<std::shared_ptr<HandleState>>, Later> timers_;
   std::mutex inbox_lock_;
   std::vector<std::shared_ptr<HandleState>> inbox_;  // from call_soon_threadsafe
+  // inbox_ is not empty; written under inbox_lock_, read without it so that an iteration
+  // takes no lock when no other thread scheduled anything. A callback added after the read
+  // is not lost: call_soon_threadsafe wakes the reactor after setting it.
+  std::atomic<bool> inbox_filled_{false};
   struct TaskEntry {
     std::weak_ptr<FutureCore> future;
     TaskCore* task;
   };
   std::vector<TaskEntry> tasks_;
   std::size_t next_task_sweep_ = 64;
+  // While callbacks are ready, the reactor is polled (a system call) every
+  // kCallbacksBetweenPolls callbacks or once a coarse clock tick has passed, not on every
+  // iteration; an idle loop polls, and blocks, on every one.
+  static constexpr std::size_t kCallbacksBetweenPolls = 61;  // Tokio's event_interval
+  std::size_t callbacks_since_poll_ = 0;
+  std::int64_t last_poll_tick_ = 0;
   bool running_ = false;
   bool stopping_ = false;
   bool closed_ = false;

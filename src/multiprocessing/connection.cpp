@@ -1,12 +1,17 @@
-// Pipe and Connection: length-prefixed messages over a Unix stream socket.
+// Pipe and Connection: length-prefixed messages over a Unix stream socket (duplex) or a
+// pipe (one way).
 //
 // Framing: a 4-byte native-endian length, then the bytes; a message of 4 GiB or more is sent
 // as 0xFFFFFFFF and an 8-byte length (Python's framing, in the machine's byte order: both
 // ends are processes of one program on one machine).
 #include "pyconc/multiprocessing/connection.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -14,6 +19,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "popen.hpp"
 
@@ -25,6 +31,7 @@ struct ConnectionState {
   int fd = -1;
   bool readable = false;
   bool writable = false;
+  bool socket = false;  // else a pipe (Pipe(duplex=false), as in Python)
   std::mutex send_lock;  // one message at a time in each direction
   std::mutex recv_lock;
   mutable std::mutex close_lock;
@@ -45,21 +52,74 @@ constexpr std::uint32_t kLongMessage = 0xFFFFFFFFu;
   throw OSError(std::string(what) + ": " + std::strerror(errno));
 }
 
-void write_all(int fd, const iovec* parts, int count) {
-  std::vector<iovec> left(parts, parts + count);
-  std::size_t first = 0;
-  while (first < left.size()) {
-    msghdr message{};
-    message.msg_iov = left.data() + first;
-    message.msg_iovlen = left.size() - first;
-    const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+// A pipe has no MSG_NOSIGNAL: while this thread writes to one, SIGPIPE is blocked, and the
+// one a write to a pipe without a reader raises is taken back before it is unblocked, so
+// the writer gets EPIPE (BrokenPipeError) and nothing else in the process sees a signal.
+// Two sigprocmask calls per message: pipes still cost a third of what a socket's sendmsg
+// costs (no buffer allocated per message in the kernel).
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&sigpipe_);
+    sigaddset(&sigpipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe_, &previous_);
+    already_blocked_ = sigismember(&previous_, SIGPIPE) == 1;
+    if (already_blocked_) {
+      // One may be pending already (someone else's): ours is not to be taken back then.
+      sigset_t pending;
+      sigpending(&pending);
+      already_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    }
+  }
+  ~SigpipeBlocked() {
+    if (!already_blocked_) pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+  // After EPIPE: takes back the SIGPIPE the failed write raised.
+  void take_back_signal() {
+    if (already_pending_) return;
+    const timespec no_wait{0, 0};
+    while (sigtimedwait(&sigpipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  sigset_t sigpipe_;
+  sigset_t previous_;
+  bool already_blocked_ = false;
+  bool already_pending_ = false;
+};
+
+// Writes all of parts[0..count) (count <= 3). Sockets: sendmsg with MSG_NOSIGNAL; pipes:
+// writev with SIGPIPE blocked.
+void write_all(int fd, bool socket, const iovec* parts, int count) {
+  iovec left[3];
+  std::copy(parts, parts + count, left);
+  int first = 0;
+  std::optional<SigpipeBlocked> blocked;
+  if (!socket) blocked.emplace();
+  while (first < count) {
+    ssize_t n;
+    if (socket) {
+      msghdr message{};
+      message.msg_iov = left + first;
+      message.msg_iovlen = static_cast<std::size_t>(count - first);
+      n = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+    } else {
+      n = ::writev(fd, left + first, count - first);
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EPIPE && blocked) {
+        blocked->take_back_signal();
+        errno = EPIPE;
+      }
       throw_os_error("send");
     }
     auto sent = static_cast<std::size_t>(n);
-    while (first < left.size() && sent >= left[first].iov_len) sent -= left[first++].iov_len;
-    if (first < left.size()) {
+    while (first < count && sent >= left[first].iov_len) sent -= left[first++].iov_len;
+    if (first < count) {
       left[first].iov_base = static_cast<char*>(left[first].iov_base) + sent;
       left[first].iov_len -= sent;
     }
@@ -71,7 +131,7 @@ bool read_exactly(int fd, void* into, std::size_t size, bool at_message_start) {
   auto* out = static_cast<char*>(into);
   std::size_t got = 0;
   while (got < size) {
-    const ssize_t n = ::recv(fd, out + got, size - got, 0);
+    const ssize_t n = ::read(fd, out + got, size - got);  // a socket or a pipe
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_os_error("recv");
@@ -112,6 +172,8 @@ Connection::Connection(int fd, bool readable, bool writable) : state_(std::make_
   state_->fd = fd;
   state_->readable = readable;
   state_->writable = writable;
+  struct stat status {};
+  state_->socket = ::fstat(fd, &status) == 0 && S_ISSOCK(status.st_mode);
 }
 
 Connection Connection::adopt_passed(int fd, bool readable, bool writable) { return Connection(fd, readable, writable); }
@@ -137,10 +199,10 @@ void Connection::send_bytes(std::string_view data, std::size_t offset, std::size
                     {const_cast<char*>(data.data() + offset), size}};
   std::scoped_lock hold(s.send_lock);
   if (short_length == kLongMessage) {
-    write_all(s.fd, parts, 3);
+    write_all(s.fd, s.socket, parts, 3);
   } else {
     parts[1] = parts[2];
-    write_all(s.fd, parts, size ? 2 : 1);
+    write_all(s.fd, s.socket, parts, size ? 2 : 1);
   }
 }
 
@@ -194,10 +256,12 @@ int Connection::fileno() const { return open_state(false, false).fd; }
 
 std::pair<Connection, Connection> Pipe(bool duplex) {
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) throw_os_error("socketpair");
-  if (duplex) return {Connection(fds[0], true, true), Connection(fds[1], true, true)};
-  ::shutdown(fds[0], SHUT_WR);  // the reader's end never writes: its peer sees no stray data
-  ::shutdown(fds[1], SHUT_RD);
+  if (duplex) {
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) throw_os_error("socketpair");
+    return {Connection(fds[0], true, true), Connection(fds[1], true, true)};
+  }
+  // One way is a pipe, as in Python: several times cheaper per message than a socket.
+  if (::pipe2(fds, O_CLOEXEC) < 0) throw_os_error("pipe");
   return {Connection(fds[0], true, false), Connection(fds[1], false, true)};
 }
 

@@ -72,15 +72,10 @@ PYCONC_BUILD_AT_LOAD((children(), self()));
 // child is joined, so none outlives its parent unwaited.
 void exit_function() {
   for (auto& child : live_children()) {
-    bool daemon;
-    {
-      std::scoped_lock hold(child->lock);
-      daemon = child->daemon;
-    }
-    if (daemon && child->popen) child->popen->send_signal(SIGTERM);
+    std::scoped_lock hold(child->lock);
+    if (child->daemon && child->popen && !child->exitcode) child->popen->send_signal(SIGTERM);
   }
-  for (auto& child : live_children())
-    if (child->popen) child->popen->wait(Deadline::never());
+  for (auto& child : live_children()) poll_exit(*child, Deadline::never());
 }
 
 void arm_exit_function() {
@@ -140,6 +135,19 @@ void add_child(std::shared_ptr<ProcessState> child) {
   c.list.push_back(std::move(child));
 }
 
+std::optional<int> poll_exit(ProcessState& s, const Deadline& deadline) {
+  std::shared_ptr<Popen> popen;
+  {
+    std::scoped_lock hold(s.lock);
+    if (s.exitcode || !s.popen) return s.exitcode;
+    popen = s.popen;
+  }
+  const auto code = popen->wait(deadline);
+  std::scoped_lock hold(s.lock);
+  if (code) s.exitcode = code;
+  return s.exitcode;
+}
+
 // Reaps the children that have ended on the way, as Python's active_children() does.
 std::vector<std::shared_ptr<ProcessState>> live_children() {
   std::vector<std::shared_ptr<ProcessState>> copy;
@@ -149,15 +157,7 @@ std::vector<std::shared_ptr<ProcessState>> live_children() {
     copy = c.list;
   }
   std::vector<std::shared_ptr<ProcessState>> alive, ended;
-  for (auto& child : copy) {
-    std::optional<int> code;
-    {
-      std::scoped_lock hold(child->lock);
-      code = child->exitcode;
-    }
-    if (!code && child->popen) code = child->popen->wait(Deadline::now());
-    (code ? ended : alive).push_back(child);
-  }
+  for (auto& child : copy) (poll_exit(*child, Deadline::now()) ? ended : alive).push_back(child);
   if (!ended.empty()) {
     Children& c = children();
     std::scoped_lock hold(c.lock);
@@ -179,22 +179,6 @@ void check_creator(const ProcessState& s, const char* what) {
 
 void check_not_closed(const ProcessState& s) {
   if (s.phase == ProcessState::Phase::closed) throw ValueError("process object is closed");
-}
-
-// Records the exit code the Popen found (under the state's lock).
-std::optional<int> poll_exit(ProcessState& s, const Deadline& deadline) {
-  detail::Popen* popen;
-  {
-    std::scoped_lock hold(s.lock);
-    if (s.exitcode || !s.popen) return s.exitcode;
-    popen = s.popen.get();
-  }
-  // The Popen lives until close(), which refuses while the child runs; a child seen ended
-  // here has its code recorded before anyone may close it.
-  const auto code = popen->wait(deadline);
-  std::scoped_lock hold(s.lock);
-  if (code) s.exitcode = code;
-  return s.exitcode;
 }
 
 }  // namespace

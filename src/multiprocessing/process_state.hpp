@@ -36,7 +36,9 @@ struct ProcessState {
   std::string authkey;
   Phase phase = Phase::initial;
   std::optional<StartMethod> method_used;
-  std::unique_ptr<Popen> popen;
+  // Shared: a thread waiting on it outside the lock keeps it (and its descriptors) alive
+  // while another thread closes the Process.
+  std::shared_ptr<Popen> popen;
   std::optional<int> exitcode;
 
   ~ProcessState() {
@@ -69,6 +71,10 @@ int run_child_target(ProcessTarget& target, const std::string& name);
 // The children started by this process and not yet known to have ended.
 void add_child(std::shared_ptr<ProcessState> child);
 std::vector<std::shared_ptr<ProcessState>> live_children();
+
+// The child's exit code, waiting for it until `deadline`, recorded in `state` once known;
+// empty while it runs (or if it was never started).
+std::optional<int> poll_exit(ProcessState& state, const Deadline& deadline);
 
 // Starting a child by each method: sets state.popen (with the lock of `state` held).
 void start_by_fork(ProcessState& state);

@@ -223,7 +223,7 @@ void start_by_spawn(ProcessState& state) {
     throw;
   }
   ::close(payload_fd);
-  state.popen = std::make_unique<PidfdPopen>(pid);
+  state.popen = std::make_shared<PidfdPopen>(pid);
 }
 
 // ---- where code lives ----

@@ -62,7 +62,7 @@ void start_by_fork(ProcessState& state) {
   const pid_t pid = ::fork();
   if (pid < 0) throw OSError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) run_forked_child(state, parent_name);
-  state.popen = std::make_unique<PidfdPopen>(pid);
+  state.popen = std::make_shared<PidfdPopen>(pid);
 }
 
 }  // namespace pyconc::multiprocessing::detail

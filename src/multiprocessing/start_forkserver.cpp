@@ -305,7 +305,7 @@ void start_by_forkserver(ProcessState& state) {
     ::close(status[0]);
     throw OSError("the forkserver could not start the process (fork failed or the server died)");
   }
-  state.popen = std::make_unique<ForkserverPopen>(pid, pidfd[0], status[0]);
+  state.popen = std::make_shared<ForkserverPopen>(pid, pidfd[0], status[0]);
 }
 
 }  // namespace pyconc::multiprocessing::detail

@@ -105,12 +105,6 @@ Deadline acquire_deadline(bool blocking, const Timeout& timeout) {
   return timeout.deadline();
 }
 
-Deadline earlier(const Deadline& a, const Deadline& b) {
-  if (a.is_never()) return b;
-  if (b.is_never()) return a;
-  return a.time_point() < b.time_point() ? a : b;
-}
-
 // A semaphore's word is its count. A mutex-like lock's word (Lock, RLock, BoundedSemaphore(1))
 // is 1 when free and kHeld | the holder's pid when held: taking the lock and naming its
 // holder are one store, so a holder killed at any instant is always named (a separate
@@ -203,7 +197,7 @@ bool SemLock::acquire(bool blocking, Timeout timeout) {
     w.sleepers.fetch_add(1, std::memory_order_seq_cst);
     const std::uint32_t seen = w.value.load(std::memory_order_seq_cst);
     if (is_mutex_like(w) ? seen != kFreeMutex : seen == 0)
-      pyconc::detail::futex_wait(w.value, seen, earlier(deadline, Deadline::after(kAbandonCheck)),
+      pyconc::detail::futex_wait(w.value, seen, Deadline::earlier(deadline, Deadline::after(kAbandonCheck)),
                                  FutexScope::process_shared);
     w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
     if (is_mutex_like(w)) check_abandoned(w);

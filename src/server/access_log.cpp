@@ -75,8 +75,13 @@ std::string AccessLog::format_line(const AccessRecord& record) const {
           char text[32];
           std::snprintf(text, sizeof text, "%.6f", s);
           line += text;
-        } else if (atom == "p") line += "<" + std::to_string(::getpid()) + ">";
-        else line += "-";
+        } else if (atom == "p") {  // piece by piece: GCC 12's -Wrestrict misfires on "<" + temporary
+          line += '<';
+          line += std::to_string(::getpid());
+          line += '>';
+        } else {
+          line += "-";
+        }
         i = close + 1;
         continue;
       }

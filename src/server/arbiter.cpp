@@ -295,7 +295,10 @@ void Arbiter::State::reexecute() {
     return;
   }
   std::string fds;
-  for (const auto& listener : listeners) fds += (fds.empty() ? "" : ",") + std::to_string(listener.fd);
+  for (const auto& listener : listeners) {  // two appends: GCC 12's -Wrestrict misfires on "," + temporary
+    if (!fds.empty()) fds += ',';
+    fds += std::to_string(listener.fd);
+  }
   const pid_t child = ::fork();
   if (child < 0) {
     detail::log_error(std::string("USR2: fork failed: ") + std::strerror(errno));

@@ -5,7 +5,9 @@
 
 // GCC 12 sees Beast's boost::optional<std::uint64_t> returns as maybe uninitialized when it
 // inlines them into this file's instantiation of the parser; they are not (Boost 1.74).
+#if defined(__GNUC__) && !defined(__clang__)  // clang has no such warning, and says so
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>

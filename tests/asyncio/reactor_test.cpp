@@ -4,9 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <csignal>
+#include <atomic>
 #include <chrono>
+#include <csignal>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "pyconc/asyncio.hpp"
 
@@ -110,6 +113,50 @@ TEST(Run, CtrlCCancelsTheMainTaskAndRaisesKeyboardInterrupt) {
   struct sigaction after {};
   ::sigaction(SIGINT, nullptr, &after);
   EXPECT_EQ(after.sa_handler, SIG_DFL);  // the default action is back
+}
+
+// covers LOOP-12 on a busy loop: a callback that always reschedules itself (a task looping
+// on sleep(0)) keeps the ready queue full, so the loop polls the reactor only every few dozen
+// callbacks, not every iteration; a reader still fires, a bounded number of callbacks after
+// its data arrived, and a thread's call_soon_threadsafe callbacks still run.
+TEST(Reactor, ABusyLoopStillPollsReadersAndTheThreadsafeInbox) {
+  for (int trial = 0; trial < 20; ++trial) {
+    asyncio::EventLoop loop;
+    SocketPair pair;
+    std::atomic<bool> written{false};
+    std::atomic<int> from_thread{0};
+    pyconc::threading::Event spinning;
+    long spins = 0, spins_when_written = -1, spins_when_read = -1;
+    std::function<void()> spin = [&] {
+      ++spins;
+      if (spins == 1) spinning.set();
+      if (spins_when_written < 0 && written.load()) spins_when_written = spins;
+      const bool done = spins_when_read >= 0 && spins_when_written >= 0 && from_thread.load() == 50;
+      if (done || spins > 50'000'000) return loop.stop();  // the bound only ends a failing run
+      loop.call_soon(spin);
+    };
+    loop.call_soon(spin);
+    loop.add_reader(pair.fds[0], [&] {
+      char c;
+      EXPECT_EQ(::read(pair.fds[0], &c, 1), 1);
+      spins_when_read = spins;
+      loop.remove_reader(pair.fds[0]);
+    });
+    std::thread writer([&] {
+      spinning.wait();
+      if (trial % 2) std::this_thread::sleep_for(std::chrono::microseconds(trial * 50));
+      for (int i = 0; i < 50; ++i) loop.call_soon_threadsafe([&] { ++from_thread; });
+      EXPECT_EQ(::write(pair.fds[1], "x", 1), 1);
+      written = true;  // the data is there: from now on the next poll sees it
+    });
+    loop.run_forever();
+    writer.join();
+    ASSERT_GE(spins_when_read, 0) << "the reader never fired while callbacks were ready";
+    ASSERT_GE(spins_when_written, 0);
+    EXPECT_LE(spins_when_read - spins_when_written, 200) << "the reactor was polled too rarely";
+    EXPECT_EQ(from_thread.load(), 50);
+    loop.close();
+  }
 }
 
 }  // namespace

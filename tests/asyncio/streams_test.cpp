@@ -494,8 +494,8 @@ int connect_blocking(int port) {
 
 // Out of descriptors, as Python: accept() failing with EMFILE is reported to the exception
 // handler, accepting pauses for a second, and the waiting client is served afterwards.
-// While no descriptor is free the test itself creates nothing: UBSan's vptr check opens a
-// pipe the first time it meets a type, and would misreport an object it cannot check.
+// (UBSan's vptr check opens a pipe to read the object it checks, and misreports it while no
+// descriptor is free: the asan preset leaves that check out, README.md.)
 TEST(Streams, OutOfDescriptorsPausesAcceptingAndRecovers) {
   asyncio::run([]() -> asyncio::Coroutine<void> {
     std::vector<std::string> reports;
@@ -503,14 +503,6 @@ TEST(Streams, OutOfDescriptorsPausesAcceptingAndRecovers) {
     loop.set_exception_handler(
         [&reports](asyncio::EventLoop&, const asyncio::ExceptionContext& context) { reports.push_back(context.message); });
     auto server = co_await asyncio::start_server(echo, "127.0.0.1", 0);
-    // What runs below while no descriptor is free, met once while they are.
-    co_await asyncio::sleep(1ms);
-    try {
-      pyconc::raise_os_error(EMFILE, "accept");
-    } catch (...) {
-      loop.call_exception_handler({"warming up", std::current_exception(), {}, false});
-    }
-    reports.clear();
     rlimit old{};
     ::getrlimit(RLIMIT_NOFILE, &old);
     rlimit tight = old;

@@ -20,8 +20,8 @@ using pyconc::threading::RLock;
 // queued: the waiting worker does not pick up the queued task (which would block it until
 // the gate opens, after the wait should long be over).
 TEST(PoolBlocking, ResultTimeoutInsideATaskIsKept) {
+  Event gate;  // declared first: it outlives the pool, whose worker is still leaving wait()
   ThreadPoolExecutor pool(1);
-  Event gate;
   auto outer = pool.submit([&] {
     auto inner = pool.submit([&] {
       gate.wait();
@@ -43,8 +43,8 @@ TEST(PoolBlocking, ResultTimeoutInsideATaskIsKept) {
 // A task holding a Lock waits with a timeout for a task that needs the same Lock: Python
 // returns after the timeout (the other task runs on another thread and waits for the lock).
 TEST(PoolBlocking, WaitingWhileHoldingALockTimesOut) {
+  Lock lock;  // declared first: the second task still takes it after the first returns
   ThreadPoolExecutor pool(1);
-  Lock lock;
   auto outer = pool.submit([&] {
     std::scoped_lock hold(lock);
     auto needs_lock = pool.submit([&] {

@@ -1,5 +1,6 @@
-# Configures, builds and installs pyconc into a scratch prefix, then builds and runs a
-# tiny outside project that uses find_package(pyconc CONFIG REQUIRED).
+# Installs the build under test (BUILD_DIR: already built, so nothing is compiled again) into
+# a scratch prefix, then builds and runs a tiny outside project that uses
+# find_package(pyconc CONFIG REQUIRED).
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 
@@ -11,11 +12,12 @@ function(run)
   set(last_output "${out}" PARENT_SCOPE)
 endfunction()
 
-run(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/lib -G Ninja -DCMAKE_BUILD_TYPE=Release
-    -DPYCONC_BUILD_TESTS=OFF -DPYCONC_BUILD_EXAMPLES=OFF -DPYCONC_BUILD_BENCH=OFF
-    -DCMAKE_INSTALL_PREFIX=${prefix})
-run(${CMAKE_COMMAND} --build ${WORK_DIR}/lib)
-run(${CMAKE_COMMAND} --install ${WORK_DIR}/lib)
+run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+foreach(installed include/pyconc/threading.hpp bin/pyconc-serve)
+  if(NOT EXISTS ${prefix}/${installed})
+    message(FATAL_ERROR "the install has no ${installed}")
+  endif()
+endforeach()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install/consumer -B ${WORK_DIR}/consumer -G Ninja
     -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)

@@ -1,4 +1,7 @@
 // Pipe and Connection (spec PIPE-01..08), in one process and across every start method.
+#include <pthread.h>
+#include <signal.h>
+
 #include <chrono>
 #include <thread>
 
@@ -75,6 +78,38 @@ TEST(Pipe, EofAfterPeerClosed) {
         for (int i = 0; i < 1000; ++i) b.send_bytes(std::string(1 << 16, 'x'));
       },
       pyconc::BrokenPipeError);
+}
+
+bool sigpipe_pending() {
+  sigset_t pending;
+  sigpending(&pending);
+  return sigismember(&pending, SIGPIPE) == 1;
+}
+
+// covers PIPE-04 for a one-way Pipe, which is a pipe (no MSG_NOSIGNAL there): the writer gets
+// BrokenPipeError; no SIGPIPE is delivered (SIGPIPE's default would end the test program)
+// or left pending; a thread that blocks SIGPIPE itself keeps its mask and its own signal.
+TEST(Pipe, OneWayWriterToAClosedReaderGetsBrokenPipe) {
+  auto [reader, writer] = mp::Pipe(false);
+  reader.close();
+  EXPECT_THROW(writer.send(1), pyconc::BrokenPipeError);
+  EXPECT_THROW(writer.send_bytes(std::string(1 << 20, 'x')), pyconc::BrokenPipeError);
+  EXPECT_FALSE(sigpipe_pending());
+  std::thread blocking([w = writer]() mutable {
+    sigset_t sigpipe, mask;
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe, nullptr);
+    pthread_kill(pthread_self(), SIGPIPE);  // its own, pending before the send
+    EXPECT_TRUE(sigpipe_pending());
+    EXPECT_THROW(w.send(2), pyconc::BrokenPipeError);
+    EXPECT_TRUE(sigpipe_pending());  // still there: not ours to take
+    pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+    EXPECT_TRUE(sigismember(&mask, SIGPIPE));
+    const timespec no_wait{0, 0};
+    EXPECT_EQ(sigtimedwait(&sigpipe, nullptr, &no_wait), SIGPIPE);
+  });
+  blocking.join();
 }
 
 // covers PIPE-05: recv_bytes_into returns the size; a buffer too small raises BufferTooShort

@@ -26,6 +26,7 @@ using namespace std::chrono_literals;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
+using pyconc::testing::process_ended;
 
 namespace {
 
@@ -37,16 +38,6 @@ class ManagerTest : public pyconc::testing::EveryStartMethod {
   mp::SyncManager manager() const { return mp::Manager({.context = context()}); }
 };
 PYCONC_EVERY_START_METHOD(ManagerTest);
-
-bool process_ended(pid_t pid) {
-  return ::kill(pid, 0) != 0 || [pid] {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    const auto close = line.rfind(')');
-    return close != std::string::npos && close + 2 < line.size() && (line[close + 2] == 'Z' || line[close + 2] == 'X');
-  }();
-}
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::seconds limit = 60s) {
   const auto end = std::chrono::steady_clock::now() + limit;

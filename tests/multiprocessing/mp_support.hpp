@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -77,6 +78,17 @@ inline void write_file(const std::string& path, const std::string& text) {
     out << text;
   }
   std::rename(partial.c_str(), path.c_str());  // readers see all of it or nothing
+}
+
+// Gone (reaped, or never ours to signal), or a zombie waiting to be reaped: either way no
+// longer running.
+inline bool process_ended(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && (line[close + 2] == 'Z' || line[close + 2] == 'X');
 }
 
 }  // namespace pyconc::testing

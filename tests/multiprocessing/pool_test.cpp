@@ -13,38 +13,28 @@
 #include <thread>
 
 #include "mp_support.hpp"
+#include "worker_functions.hpp"
 #include "scenario.hpp"
 #include "pyconc/report.hpp"
 
 namespace mp = pyconc::multiprocessing;
 using namespace std::chrono_literals;
 using pyconc::testing::TempPath;
+using pyconc::testing::process_ended;
 
 namespace {
 
-int square(int x) { return x * x; }
-int add(int a, int b) { return a + b; }
+using namespace pyconc::testing::workers;
+
 int fail_on_three(int x) {
   if (x == 3) throw pyconc::ValueError("three is not allowed");
   return x;
 }
 int out_of_range(int) { throw std::out_of_range("index 7"); }
-int sleep_ms(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return ms;
-}
-int my_pid(int) { return static_cast<int>(::getpid()); }
-// Writes its pid to `path`, then sleeps: the test knows which worker to kill.
-int announce_and_sleep(std::string path, int ms) {
-  pyconc::testing::write_file(path, std::to_string(::getpid()));
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return 0;
-}
 
 int initialized_value = 0;
 void set_initialized(int value) { initialized_value = value; }
 int read_initialized(int) { return initialized_value; }
-void failing_initializer(int) { throw pyconc::RuntimeError("initializer refuses"); }
 
 pyconc::testing::RefusesToPickle make_refuses(int x) { return {x}; }
 
@@ -410,15 +400,6 @@ TEST_P(PoolTest, ConcurrentSubmittersWithRecycledWorkers) {
   EXPECT_EQ(wrong.load(), 0);
   pool.close();
   pool.join();
-}
-
-// Gone, or a zombie waiting for init: either way no longer running.
-bool process_ended(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(stat, line)) return true;
-  const auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && (line[close + 2] == 'Z' || line[close + 2] == 'X');
 }
 
 // No orphans: when the parent is killed, its pool's workers exit (under fork a worker's

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "mp_support.hpp"
+#include "worker_functions.hpp"
 #include "pyconc/futures.hpp"
 #include "pyconc/os.hpp"
 #include "pyconc/report.hpp"
@@ -20,13 +21,8 @@ using pyconc::testing::TempPath;
 
 namespace {
 
-int square(int x) { return x * x; }
-int add(int a, int b) { return a + b; }
-int sleep_ms(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return ms;
-}
-int my_pid(int) { return static_cast<int>(::getpid()); }
+using namespace pyconc::testing::workers;
+
 std::string my_name(int) { return mp::current_process().name(); }
 int raise_value_error(int) { throw pyconc::ValueError("bad value 7"); }
 int exit_with(int code) { throw pyconc::SystemExit(code); }
@@ -34,12 +30,6 @@ int crash_after(int ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   std::_Exit(3);
 }
-int announce_and_sleep(std::string path, int ms) {
-  pyconc::testing::write_file(path, std::to_string(::getpid()));
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return 0;
-}
-void failing_initializer(int) { throw pyconc::RuntimeError("no init"); }
 
 using pyconc::testing::RefusesToPickle;
 int take_save_refuses(RefusesToPickle s) { return s.x; }

@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "mp_support.hpp"
@@ -295,6 +298,53 @@ TEST_P(ProcessTest, ConcurrentStartsFromThreads) {
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// Closing a Process while other threads look at it: active_children() (which reaps) and
+// exitcode() run in two threads while the owner joins and closes each child. The waiters keep
+// the child's Popen alive until they return (TSan and ASan saw close() free it under them).
+TEST_P(ProcessTest, CloseWhileOtherThreadsReap) {
+  if (fork_with_threads_unsupported()) GTEST_SKIP() << "fork while threads allocate: not under sanitizers";
+  constexpr int kChildren = 12;
+  std::atomic<bool> done{false};
+  std::mutex current_lock;
+  std::optional<mp::Process> current;
+  std::thread reaper([&] {
+    while (!done.load()) mp::active_children();
+  });
+  std::thread watcher([&] {
+    while (!done.load()) {
+      std::optional<mp::Process> seen;
+      {
+        std::scoped_lock hold(current_lock);
+        seen = current;
+      }
+      if (!seen) {
+        std::this_thread::yield();
+        continue;
+      }
+      try {
+        (void)seen->exitcode();
+      } catch (const pyconc::ValueError&) {  // closed meanwhile: Python says the same
+      }
+    }
+  });
+  int wrong = 0;
+  for (int i = 0; i < kChildren; ++i) {
+    auto p = context().Process(exit_with, i);
+    p.start();
+    {
+      std::scoped_lock hold(current_lock);
+      current = p;
+    }
+    p.join();
+    if (p.exitcode() != i) ++wrong;
+    p.close();
+  }
+  done = true;
+  reaper.join();
+  watcher.join();
+  EXPECT_EQ(wrong, 0);
 }
 
 }  // namespace

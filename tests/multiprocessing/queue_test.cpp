@@ -216,4 +216,62 @@ TEST_P(MpQueueAcross, ConsumersKilledMidGetCorruptNothing) {
   EXPECT_EQ(q.get(true, 10s), make_item(1));
 }
 
+// Producers that put with 1 ms timeouts and consumers that alternate get_nowait and 1 ms
+// timeouts, on a 4-item queue with a 96-byte ring, each in its own process: the putters and
+// getters of each side take turns on their side's lock and sleep and wake one another far
+// more often than the items move. Every item arrives exactly once.
+void put_patiently(mp::Queue<int> q, int first, int count) {
+  std::minstd_rand random(static_cast<unsigned>(first));
+  for (int i = first; i < first + count;) {
+    try {
+      q.put(i, true, 1ms);
+      ++i;
+    } catch (const pyconc::queue::Full&) {
+    }
+    if (random() % 8 == 0) std::this_thread::yield();
+  }
+}
+
+void get_patiently(mp::Queue<int> q, mp::SimpleQueue<std::pair<long, long>> totals) {
+  long sum = 0, count = 0;
+  for (unsigned round = 0;; ++round) {
+    int x;
+    try {
+      x = round % 2 ? q.get_nowait() : q.get(true, 1ms);
+    } catch (const pyconc::queue::Empty&) {
+      continue;
+    }
+    if (x < 0) break;
+    sum += x;
+    ++count;
+  }
+  totals.put({sum, count});  // one item: the consumers report at the same time
+}
+
+TEST_P(MpQueueAcross, TimedPutsAndGetsOnATinyQueueLoseNothing) {
+  constexpr int kProducers = 3, kConsumers = 3, kEach = 5000;
+  mp::Queue<int> q(4, {.buffer_bytes = 96});
+  mp::SimpleQueue<std::pair<long, long>> totals;
+  std::vector<mp::Process> producers, consumers;
+  for (int p = 0; p < kProducers; ++p) producers.push_back(context().Process(put_patiently, q, p * kEach, kEach));
+  for (int c = 0; c < kConsumers; ++c) consumers.push_back(context().Process(get_patiently, q, totals));
+  for (auto& p : consumers) p.start();
+  for (auto& p : producers) p.start();
+  for (auto& p : producers) p.join();
+  for (int c = 0; c < kConsumers; ++c) q.put(-1);  // blocking puts: the consumers make room
+  long sum = 0, count = 0;
+  for (int c = 0; c < kConsumers; ++c) {
+    const auto [consumer_sum, consumer_count] = totals.get();
+    sum += consumer_sum;
+    count += consumer_count;
+  }
+  for (auto& p : consumers) p.join();
+  const long n = kProducers * kEach;
+  EXPECT_EQ(count, n);
+  EXPECT_EQ(sum, n * (n - 1) / 2);
+  EXPECT_TRUE(q.empty());
+  for (auto& p : producers) EXPECT_EQ(p.exitcode(), 0);
+  for (auto& p : consumers) EXPECT_EQ(p.exitcode(), 0);
+}
+
 }  // namespace

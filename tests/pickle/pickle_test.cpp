@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -89,6 +90,36 @@ TEST(Pickle, TruncatedBytesAreAnUnpicklingError) {
     EXPECT_THROW(pickle::loads<std::vector<int>>(std::string_view(bytes).substr(0, cut)), pickle::UnpicklingError)
         << "cut at " << cut;
   EXPECT_THROW(pickle::loads<int>(""), pickle::UnpicklingError);
+}
+
+enum class Colour : short { red = 1, blue = 7 };
+
+// Numbers and enums skip cereal's archive (kRawPickle): their bytes must still be exactly
+// what the archive writes, so that either side may take either path.
+template <class T>
+std::string archived(const T& value) {
+  std::ostringstream out;
+  {
+    cereal::BinaryOutputArchive archive(out);
+    archive(pickle::detail::type_tag<T>(), value);
+  }
+  return out.str();
+}
+
+TEST(Pickle, NumbersAndEnumsHaveTheArchivesBytes) {
+  EXPECT_EQ(pickle::dumps(42), archived(42));
+  EXPECT_EQ(pickle::dumps(-3.25), archived(-3.25));
+  EXPECT_EQ(pickle::dumps(true), archived(true));
+  EXPECT_EQ(pickle::dumps(std::uint64_t{1} << 60), archived(std::uint64_t{1} << 60));
+  EXPECT_EQ(pickle::dumps(Colour::blue), archived(Colour::blue));
+  EXPECT_EQ(pickle::loads<Colour>(archived(Colour::blue)), Colour::blue);
+  EXPECT_EQ(pickle::loads<double>(archived(-3.25)), -3.25);
+  EXPECT_EQ(round_trip('x'), 'x');
+  const std::string bytes = pickle::dumps(1234567);
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+    EXPECT_THROW(pickle::loads<int>(std::string_view(bytes).substr(0, cut)), pickle::UnpicklingError) << "cut at " << cut;
+  EXPECT_THROW(pickle::loads<long>(pickle::dumps(1)), pickle::UnpicklingError);  // an int is not a long
+  EXPECT_THROW(pickle::loads<int>(pickle::dumps(1u)), pickle::UnpicklingError);
 }
 
 struct ThrowsOnSave {

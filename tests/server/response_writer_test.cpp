@@ -2,6 +2,7 @@
 #include "server/response_writer.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "server/access_log.hpp"
 
@@ -62,6 +63,9 @@ TEST(AccessLog, FormatsGunicornsAtoms) {
   detail::AccessRecord record{"10.0.0.1", "GET", "/p?q=1", "/p", "q=1", "HTTP/1.1", "", "curl/8", 200, 0, 0.5};
   EXPECT_EQ(log.format_line(record), "10.0.0.1 - - \"GET /p?q=1 HTTP/1.1\" 200 - \"-\" \"curl/8\" GET /p q=1 HTTP/1.1 0 -\n");
   EXPECT_FALSE(log.enabled());
+  // The time atoms and the worker's pid.
+  detail::AccessLog timing("", "%(T)s %(M)s %(D)s %(L)s %(p)s");
+  EXPECT_EQ(timing.format_line(record), "0 500 500000 0.500000 <" + std::to_string(::getpid()) + ">\n");
 }
 
 TEST(Headers, CompareNamesWithoutCase) {

@@ -60,11 +60,20 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
   void finish_cancelled(std::string message);
   void check_pending(const char* what) const;
   // Python's "Future exception was never retrieved" (LOOP-15), once, to the exception handler.
-  void report_unretrieved(const char* kind, const std::string& what) noexcept;
+  // The destructors call it: `repr` is a function of the most derived type, built only when
+  // there is something to report (most futures end with their result read, or none).
+  template <class Repr>
+  void report_unretrieved(const char* kind, const Repr& repr) noexcept {
+    if (has_unretrieved_exception()) report_unretrieved_now(kind, repr());
+  }
 
  private:
   enum class State { pending, cancelled, finished };
   void schedule_callbacks();
+  bool has_unretrieved_exception() const noexcept {
+    return state_ == State::finished && exception_ && !exception_retrieved_;
+  }
+  void report_unretrieved_now(const char* kind, const std::string& what) noexcept;
 
   std::shared_ptr<LoopCore> loop_;
   State state_ = State::pending;

@@ -95,7 +95,7 @@ class TaskState final : public FutureState<T>, public TaskCore {
       : FutureState<T>(std::move(loop)), TaskCore(std::move(name), coroutine), coroutine_(coroutine) {}
   ~TaskState() override {
     if (!this->done()) report_destroyed_pending(*this);
-    this->report_unretrieved("Task", repr());
+    this->report_unretrieved("Task", [this] { return repr(); });
     if (coroutine_) coroutine_.destroy();
   }
   bool cancel(const std::string& message) override { return request_cancel(message); }

@@ -1,11 +1,17 @@
 // Internal: the shared-memory core of multiprocessing's Queue, JoinableQueue and SimpleQueue
-// — a ring of length-prefixed messages in one shared block, guarded by a process-shared Lock,
-// waited on with the shared futex form. No pipe and no feeder thread.
+// — a ring of length-prefixed messages in one shared block, waited on with the shared futex
+// form. No pipe and no feeder thread.
+//
+// Two process-shared Locks, one per side: putters take the put lock, getters the get lock,
+// so a producer and a consumer never wait for each other's lock (Michael and Scott's
+// two-lock queue, on a ring). Each side writes only its own progress word and reads the
+// other's, so the two sides meet only on those two cache lines.
 //
 // Death-safe by construction: each side publishes its progress with one 64-bit store after
 // copying (reader: items taken + read offset; writer: items put + write offset). A process
 // killed mid-get or mid-put leaves the ring as it was before that call; the lock it held is
-// taken over by the next caller (see synchronize.hpp for how its death is seen).
+// taken over by the next caller (see synchronize.hpp for how its death is seen), and a
+// sleeper it would have woken looks again within kRecheck.
 #pragma once
 
 #include <cstdint>
@@ -41,20 +47,21 @@ class ByteQueue {
   template <class Archive>
   void save(Archive& archive) const {
     SharedBlock::save(archive, block_);
-    archive(lock_);
+    archive(put_lock_, get_lock_);
   }
   template <class Archive>
   void load(Archive& archive) {
     block_ = SharedBlock::load(archive);
     header_ = static_cast<RingHeader*>(block_->data());
-    archive(lock_);
+    archive(put_lock_, get_lock_);
   }
 
  private:
   class Hold;
   std::shared_ptr<SharedBlock> block_;
   RingHeader* header_ = nullptr;
-  mutable Lock lock_;
+  Lock put_lock_;  // putters, one at a time
+  Lock get_lock_;  // getters, one at a time
 };
 
 }  // namespace pyconc::multiprocessing::detail

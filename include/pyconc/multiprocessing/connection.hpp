@@ -5,8 +5,10 @@
 // duplex=false: the first only receives, the second only sends). send/recv carry any
 // pickle::Picklable value; send_bytes/recv_bytes carry raw bytes. Message boundaries are
 // kept (an empty message is a message); recv blocks for the next one and raises EOFError
-// once the other end has closed and nothing is left. The ends are Unix stream sockets,
-// written with MSG_NOSIGNAL: a peer that has gone is a BrokenPipeError, never SIGPIPE.
+// once the other end has closed and nothing is left. As in Python, a duplex Pipe's ends are
+// a Unix stream socket pair and a one-way Pipe is a pipe. A peer that has gone is a
+// BrokenPipeError, never SIGPIPE (sockets are written with MSG_NOSIGNAL; a pipe with SIGPIPE
+// blocked in the writing thread, and the signal of a failed write taken back).
 //
 // A Connection is a handle: copies share the descriptor, which is closed by close() or when
 // the last handle goes (Python closes on garbage collection). It crosses to a child given
