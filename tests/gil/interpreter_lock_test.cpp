@@ -72,15 +72,17 @@ TEST(InterpreterLock, CheckWithoutHoldingIsRuntimeErrorWhenADropIsDue) {
   // check() is one relaxed load on its fast path, as CPython's eval breaker: misuse is
   // reported when the check point acts, i.e. when a waiter asked for the lock.
   InterpreterLock gil(1ms);
-  Event queued, misuse_seen;
+  Event held, queued, misuse_seen;
   std::thread holder([&] {
     gil.acquire();
+    held.set();
     while (!gil.drop_requested()) std::this_thread::yield();
     queued.set();
     misuse_seen.wait();
     gil.check();  // hands over, then gets it back
     gil.release();
   });
+  held.wait();  // a waiter that got the lock first would leave the holder nobody to drop for
   std::thread waiter([&] {
     gil.acquire();
     gil.release();
