@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "detail/parking_lot.hpp"
+#include "parked.hpp"
 
 namespace {
 
@@ -86,6 +89,36 @@ TEST(ParkingLot, UnparkAllWakesOnlyThatAddress) {
   EXPECT_EQ(woken_a.load(), 3);
   EXPECT_EQ(pl::unpark_all(&b), 1u);
   on_b.join();
+}
+
+// After fork only the forking thread is left: the child finds none of the parent's parked
+// threads, whichever buckets they are in (the reset rewrites only the buckets in use), and
+// parks and unparks on the same addresses; the parent's threads are still there to wake.
+TEST(ParkingLot, ForkedChildFindsNoneOfTheParentsParkedThreads) {
+  if (pyconc::testing::kSanitizerAllocator) GTEST_SKIP() << "the sanitizer runtime's allocator is not fork-safe";
+  constexpr int kThreads = 24;  // 24 addresses: most of them in buckets of their own
+  std::vector<int> keys(kThreads);
+  std::atomic<int> queued{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      pl::park(&keys[i], [] { return true; }, [&] { queued.fetch_add(1); return true; }, Deadline::never());
+    });
+  ASSERT_TRUE(eventually([&] { return queued.load() == kThreads; }));
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::size_t found = 0;
+    for (auto& key : keys) found += pl::unpark_all(&key);
+    int timed_out = 0;
+    for (int i = 0; i < kThreads; i += 6)
+      timed_out += pl::park(&keys[i], [] { return true; }, Deadline::after(1ms)).result == pl::ParkResult::timed_out;
+    std::_Exit(found == 0 && timed_out == kThreads / 6 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  for (auto& key : keys) EXPECT_EQ(pl::unpark_all(&key), 1u);
+  for (auto& t : threads) t.join();
 }
 
 TEST(ParkingLot, BeFairComesRoundWithinAFewMilliseconds) {
