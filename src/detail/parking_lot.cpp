@@ -216,10 +216,11 @@ namespace {
 // Registered by this file's own static initialiser, so the reset happens in every program
 // that can park at all, whichever other parts of the library it links.
 //
-// Only the buckets in use are rewritten: after fork every page is shared copy-on-write with
-// the parent, and writing all 512 (32 KiB) cost each child 8 page copies, a third of the
-// page faults of a fork start (perf, process_bench). Reading them faults nothing. The
-// fairness state (next_fair_time, random_state) is valid in the child and is kept.
+// Only the buckets in use are rewritten: after fork the pages are shared copy-on-write with
+// the parent, and rewriting all 512 (32 KiB, 8 pages) made every child fault on each page
+// (perf, process_bench: a third of a fork start's page faults were here). The table is
+// written once at load (below), so its pages are present in the parent and a child's reads
+// fault nothing. The fairness state (next_fair_time, random_state) stays valid in the child.
 void reset_after_fork_in_child() {
   for (Bucket& bucket : g_buckets) {
     if (!bucket.head && !bucket.tail && !bucket.lock.locked()) continue;
@@ -229,6 +230,9 @@ void reset_after_fork_in_child() {
 }
 
 const bool g_fork_reset_registered = [] {
+  // Each bucket its own fairness seed; writing them also makes the table's pages present
+  // (an untouched .bss page would fault in every forked child that reads it).
+  for (std::size_t i = 0; i < kBucketCount; ++i) g_buckets[i].random_state = i + 1;
   pyconc::os::detail::register_at_fork_first(reset_after_fork_in_child);
   return true;
 }();
