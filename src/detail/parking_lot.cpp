@@ -223,7 +223,7 @@ namespace {
 // fault nothing. The fairness state (next_fair_time, random_state) stays valid in the child.
 void reset_after_fork_in_child() {
   for (Bucket& bucket : g_buckets) {
-    if (!bucket.head && !bucket.tail && !bucket.lock.locked()) continue;
+    if (!bucket.head && !bucket.lock.locked()) continue;  // unlocked, its list is whole: empty
     bucket.~Bucket();
     new (&bucket) Bucket();
   }
